@@ -1,0 +1,55 @@
+"""The interface between the training loop and an intervention.
+
+The loop (``earlyphase.train``) calls, for a list of interventions:
+
+1. ``setup(model, optimizer)`` once, after the model and optimizer exist and before the first
+   step (also when resuming, *before* ``load_state_dict``);
+2. for every optimisation step ``step = 1, 2, ...`` (Algorithm 1's ``i``):
+   ``model.train()``, then ``before_step(step, model, optimizer)``, then the forward pass,
+   then ``loss = mean CE + sum of penalty(step, model, inputs, targets, logits)`` over the
+   interventions that return a tensor, then
+   ``optimizer.zero_grad(set_to_none=True); loss.backward(); optimizer.step()``;
+3. ``state_dict()`` when checkpointing, ``load_state_dict(state)`` when resuming.
+
+Setting ``zero_grad(set_to_none=True)`` matters: parameters frozen by gradual unfreezing then
+have ``grad is None`` and the PyTorch optimizers skip them entirely (no weight decay, no
+momentum, no Adam moments); see :mod:`earlyphase.interventions.gradual_unfreezing`.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class Intervention:
+    """No-op base class; subclasses override the hooks they need."""
+
+    def setup(self, model: nn.Module, optimizer: torch.optim.Optimizer) -> None:
+        """Called once before training (and before ``load_state_dict`` on resume)."""
+
+    def before_step(self, step: int, model: nn.Module, optimizer: torch.optim.Optimizer) -> None:
+        """Called before the forward pass of step ``step`` (counted from 1)."""
+
+    def penalty(
+        self,
+        step: int,
+        model: nn.Module,
+        inputs: torch.Tensor,
+        targets: torch.Tensor,
+        logits: torch.Tensor,
+    ) -> torch.Tensor | None:
+        """Extra differentiable loss term added to the mean cross-entropy, or ``None``."""
+        return None
+
+    def state_dict(self) -> dict:
+        """Everything needed to resume bit-exactly (plain Python objects and tensors)."""
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        if state:
+            raise ValueError(f"{type(self).__name__} has no state, got keys {sorted(state)}")
+
+    def __repr__(self) -> str:  # readable in logs
+        fields = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
+        return f"{type(self).__name__}({fields})"
