@@ -1,0 +1,200 @@
+"""Worst-case sharpness by Auto-PGD in weight space.
+
+    S_worst^ρ = max_{||δ ⊙ c⁻¹||₂ ≤ ρ} L(w − δ) − L(w)
+
+c = 1, or c = |w| when ``adaptive`` (exact zeros are never perturbed, see
+:mod:`earlyphase.probes.scaling`).  The ball is symmetric, so the search is run on
+L(w + δ) and the maximum is the same.
+
+The search follows the reference implementation of Andriushchenko et al. (ICML 2023) as
+recorded in PAPER_FACTS.md:
+
+* the points are taken in the given order and split into fixed batches of ``batch_size``;
+  every batch gets its own search (m-sharpness with m = batch size) and the result is the
+  mean over batches of (max perturbed − clean) batch-mean loss;
+* BatchNorm in eval mode (running statistics); every covered parameter perturbed
+  (default ``params="all"``: BN affine, biases, head), buffers never;
+* δ₀ = 0; step size η = 2ρ;
+* L2 step ``z = P(δ_k + η · c ⊙ g / ||g||₂)`` with g = ∇_w L(w + δ_k) and P the Euclidean
+  projection onto the scaled ball;
+* momentum as a convex combination ``δ_{k+1} = 0.75 · z + 0.25 · δ_{k−1}`` (the reference
+  mixes in the iterate *before* the current one; both are in the ball, so is the mix);
+* checkpoints ``w_j = ceil(p_j · n_iters)`` with p₀ = 0, p₁ = 0.22,
+  p_{j+1} = p_j + max(p_j − p_{j−1} − 0.03, 0.06); at each checkpoint the step is halved if
+  (1) fewer than 0.75 · (w_j − w_{j−1}) iterations since the last checkpoint raised the best
+  loss, or (2) neither the step size nor the best loss changed since the last checkpoint;
+  on halving the search restarts from the best point found (current and previous iterate
+  both set to it, so momentum restarts);
+* the maximum loss seen (including the clean loss, so the value is ≥ 0) is kept.
+
+Deviations from the reference, documented: the reference restores the best *weights* on
+halving but keeps its running δ; here both restart from the best point, as in Croce & Hein's
+APGD.  If the gradient is exactly zero (e.g. δ = 0 at a minimum of a quadratic), the
+normalized step is undefined (the reference adds 1e-12 and stalls); here a random direction
+from ``generator`` is used instead.
+
+Cost per batch: ``n_iters`` forward+backward passes plus one forward pass.  The loss of
+each iterate is read off the forward pass that computes its gradient (δ₀ = 0 gives the clean
+loss), and the gradient of the best point is cached for restarts.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from .base import (
+    FunctionalModel,
+    LossFn,
+    ParamSelection,
+    batches,
+    check_inputs,
+    probe_mode,
+    randn_like,
+    resolve_loss,
+)
+from .scaling import perturbation_scale, project_to_ball, scaled_norm
+
+MOMENTUM = 0.75
+MIN_UPDATE_RATIO = 0.75
+
+
+def apgd_checkpoints(n_iters: int) -> list[int]:
+    """Iteration indices (0-based) at which the step-size conditions are checked."""
+    p = [0.0, 0.22]
+    w = [0, math.ceil(n_iters * 0.22)]
+    while w[-1] < n_iters and w[-1] != w[-2]:
+        p.append(p[-1] + max(p[-1] - p[-2] - 0.03, 0.06))
+        w.append(math.ceil(p[-1] * n_iters))
+    return w[1:]
+
+
+@dataclass(frozen=True)
+class WorstCaseSharpness:
+    value: float
+    """Mean over batches of (max perturbed − clean) batch-mean loss."""
+    per_batch: list[float]
+    clean_loss: float
+    n_params: int
+    max_scaled_norm: float
+    """Largest ``||δ ⊙ c⁻¹||₂`` of the maximizing perturbations (≤ ρ)."""
+    deltas: list[dict[str, Tensor]] | None = None
+    """Maximizing δ per batch (only with ``return_deltas=True``)."""
+
+
+def _loss_and_grad(fmodel, delta, x, y, loss_fn):
+    leaves = {n: (fmodel.base[n] + delta[n]).requires_grad_(True) for n in fmodel.base}
+    with torch.enable_grad():
+        loss = loss_fn(fmodel(leaves, x), y)
+        grads = torch.autograd.grad(loss, list(leaves.values()), allow_unused=True)
+    g = {
+        n: torch.zeros_like(leaves[n]) if gi is None else gi
+        for n, gi in zip(leaves, grads, strict=True)
+    }
+    return float(loss.detach()), g
+
+
+def _search_batch(fmodel, x, y, loss_fn, scale, rho, n_iters, generator, checkpoints):
+    delta = fmodel.zeros()
+    prev = fmodel.zeros()
+    step = prev_step = 2 * rho
+    loss, g = _loss_and_grad(fmodel, delta, x, y, loss_fn)
+    clean = best = prev_best = loss
+    best_delta = {n: d.clone() for n, d in delta.items()}
+    best_grad = g
+    n_updates, last_cp = 0, 0
+    for i in range(n_iters):
+        gnorm = float(torch.sqrt(sum(v.double().pow(2).sum() for v in g.values())))
+        if gnorm == 0.0:  # undefined direction: take a random one (see module docstring)
+            g = {n: randn_like(v, generator) for n, v in g.items()}
+            gnorm = float(torch.sqrt(sum(v.double().pow(2).sum() for v in g.values())))
+        z = {}
+        for n, d in delta.items():
+            s = g[n] * (step / gnorm)
+            if scale is not None:
+                s = s * scale[n]
+            z[n] = d + s
+        project_to_ball(z, scale, rho)
+        new = {n: MOMENTUM * z[n] + (1 - MOMENTUM) * prev[n] for n in z}
+        prev, delta = delta, new
+        # loss (and gradient, for the next step) at the new iterate
+        if i < n_iters - 1:
+            loss, g = _loss_and_grad(fmodel, delta, x, y, loss_fn)
+        else:
+            with torch.no_grad():
+                params = {n: fmodel.base[n] + delta[n] for n in delta}
+                loss, g = float(loss_fn(fmodel(params, x), y)), None
+        if loss > best:
+            best = loss
+            best_delta = {n: d.clone() for n, d in delta.items()}
+            best_grad = g
+            n_updates += 1
+        if i in checkpoints:
+            cond1 = n_updates < MIN_UPDATE_RATIO * (i - last_cp)
+            cond2 = prev_step == step and prev_best == best
+            prev_step, prev_best, last_cp = step, best, i
+            n_updates = 0
+            if cond1 or cond2:
+                step *= 0.5
+                if i < n_iters - 1:
+                    delta = {n: d.clone() for n, d in best_delta.items()}
+                    prev = {n: d.clone() for n, d in best_delta.items()}
+                    g = best_grad
+                    if g is None:  # best is the final iterate: never reached here
+                        loss, g = _loss_and_grad(fmodel, delta, x, y, loss_fn)
+    return clean, best, best_delta
+
+
+def worst_case_sharpness(
+    model: nn.Module,
+    inputs: Tensor,
+    targets: Tensor,
+    *,
+    batch_size: int = 256,
+    generator: torch.Generator,
+    params: ParamSelection = "all",
+    rho: float = 0.01,
+    n_iters: int = 15,
+    adaptive: bool = False,
+    norm: str = "l2",
+    loss_fn: LossFn | str | None = None,
+    return_deltas: bool = False,
+) -> WorstCaseSharpness:
+    """Estimate S_worst^ρ by Auto-PGD (see the module docstring).
+
+    ``loss_fn(outputs, targets)`` must return the batch-mean loss (default cross-entropy).
+    ``generator`` is only consumed if a gradient vanishes exactly.
+    """
+    if norm != "l2":
+        raise ValueError(f"only norm='l2' is implemented, got {norm!r}")
+    if n_iters < 1:
+        raise ValueError(f"n_iters must be >= 1, got {n_iters}")
+    check_inputs(inputs, targets)
+    loss_fn = resolve_loss(loss_fn)
+    cps = set(apgd_checkpoints(n_iters))
+    per_batch, clean, deltas, norms = [], [], [], []
+    with probe_mode(model) as m:
+        fmodel = FunctionalModel(m, params)
+        scale = perturbation_scale(fmodel.base, adaptive)
+        for sl in batches(inputs.shape[0], batch_size):
+            l0, lmax, d = _search_batch(
+                fmodel, inputs[sl], targets[sl], loss_fn, scale, rho, n_iters, generator, cps
+            )
+            per_batch.append(lmax - l0)
+            clean.append(l0)
+            norms.append(float(scaled_norm(d, scale)))
+            if return_deltas:
+                deltas.append(d)
+        n_params = fmodel.n_params
+    nb = len(per_batch)
+    return WorstCaseSharpness(
+        value=sum(per_batch) / nb,
+        per_batch=per_batch,
+        clean_loss=sum(clean) / nb,
+        n_params=n_params,
+        max_scaled_norm=max(norms),
+        deltas=deltas if return_deltas else None,
+    )
