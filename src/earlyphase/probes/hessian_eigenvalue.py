@@ -119,8 +119,10 @@ def hessian_max_eigenvalue(
         if hvp.names == []:
             return HessianEigen(0.0, {}, 0, 0.0, 0)
         v0 = None
-        if init_vector is not None and list(init_vector) == hvp.names and all(
-            init_vector[k].shape == fmodel.base[k].shape for k in hvp.names
+        if (
+            init_vector is not None
+            and list(init_vector) == hvp.names
+            and all(init_vector[k].shape == fmodel.base[k].shape for k in hvp.names)
         ):
             v0 = torch.cat([init_vector[k].to(fmodel.base[k]).flatten() for k in hvp.names])
             if not torch.isfinite(v0).all() or float(v0.norm()) == 0.0:
@@ -133,9 +135,7 @@ def hessian_max_eigenvalue(
         else:
             lam, v, hv = _lanczos(hvp, v, n_iter)
         residual = float((hv - lam * v).norm())
-        vector = {
-            k: t.clone() for k, t in zip(hvp.names, hvp.unflatten(v), strict=True)
-        }
+        vector = {k: t.clone() for k, t in zip(hvp.names, hvp.unflatten(v), strict=True)}
         return HessianEigen(float(lam), vector, sum(hvp.sizes), residual, hvp.count)
 
 

@@ -109,8 +109,13 @@ class ProbeSuite:
             gen = _probe_generator(cfg["seed"], step, name, self.device)
             if name == "fisher_trace":
                 r = fisher_trace(
-                    model, self.inputs, self.targets, batch_size=bs, generator=gen,
-                    params=cfg["fisher_params"], estimator=cfg["fisher_estimator"],
+                    model,
+                    self.inputs,
+                    self.targets,
+                    batch_size=bs,
+                    generator=gen,
+                    params=cfg["fisher_params"],
+                    estimator=cfg["fisher_estimator"],
                     chunk_size=int(cfg["fisher_chunk"]),
                 )
                 rec["fisher_trace"] = r.trace
@@ -118,18 +123,31 @@ class ProbeSuite:
                 rec["n_params_fisher"] = r.n_params
             elif name == "avg_sharpness":
                 r = average_sharpness(
-                    model, self.inputs, self.targets, batch_size=bs, generator=gen,
-                    params=cfg["sharpness_params"], rho=float(cfg["rho"]),
-                    n_draws=int(cfg["n_draws"]), adaptive=bool(cfg["adaptive"]),
+                    model,
+                    self.inputs,
+                    self.targets,
+                    batch_size=bs,
+                    generator=gen,
+                    params=cfg["sharpness_params"],
+                    rho=float(cfg["rho"]),
+                    n_draws=int(cfg["n_draws"]),
+                    adaptive=bool(cfg["adaptive"]),
                     loss_fn=cfg["loss"],
                 )
                 rec["avg_sharpness"] = r.value
             elif name == "worst_sharpness":
                 r = worst_case_sharpness(
-                    model, self.inputs, self.targets, batch_size=bs, generator=gen,
-                    params=cfg["sharpness_params"], rho=float(cfg["rho"]),
-                    n_iters=int(cfg["apgd_iters"]), adaptive=bool(cfg["adaptive"]),
-                    norm=cfg["norm"], loss_fn=cfg["loss"],
+                    model,
+                    self.inputs,
+                    self.targets,
+                    batch_size=bs,
+                    generator=gen,
+                    params=cfg["sharpness_params"],
+                    rho=float(cfg["rho"]),
+                    n_iters=int(cfg["apgd_iters"]),
+                    adaptive=bool(cfg["adaptive"]),
+                    norm=cfg["norm"],
+                    loss_fn=cfg["loss"],
                 )
                 rec["worst_sharpness"] = r.value
             elif name == "hessian_max_eig":
@@ -137,8 +155,14 @@ class ProbeSuite:
                 x = self.inputs if n is None else self.inputs[: int(n)]
                 y = self.targets if n is None else self.targets[: int(n)]
                 r = hessian_max_eigenvalue(
-                    model, x, y, batch_size=bs, generator=gen, params=cfg["eig_params"],
-                    n_iter=int(cfg["eig_iters"]), method=cfg["eig_method"],
+                    model,
+                    x,
+                    y,
+                    batch_size=bs,
+                    generator=gen,
+                    params=cfg["eig_params"],
+                    n_iter=int(cfg["eig_iters"]),
+                    method=cfg["eig_method"],
                     loss_fn=cfg["loss"],
                     init_vector=self._eig_vector if cfg["eig_warm_start"] else None,
                 )
@@ -155,6 +179,4 @@ class ProbeSuite:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         vec = state.get("eig_vector")
-        self._eig_vector = (
-            None if vec is None else {k: v.to(self.device) for k, v in vec.items()}
-        )
+        self._eig_vector = None if vec is None else {k: v.to(self.device) for k, v in vec.items()}
