@@ -1,0 +1,34 @@
+# earlyphase: reproduce Liu & Gurevych, "Early Period of Training Impacts
+# Out-of-Distribution Generalization", and the papers it builds on.
+#
+#   snakemake --cores N figures/table1.tex                     # one artifact
+#   snakemake --cores 2 --configfile config/smoke.yaml         # offline smoke run, every rule
+#   snakemake --workflow-profile workflow/profiles/slurm ...   # the same on a SLURM cluster
+
+
+configfile: "params.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        ARTIFACTS,
+
+
+rule data:
+    input:
+        sorted(CLEAN_SPECS) + sorted(OOD_SPECS),
+
+
+rule runs:
+    input:
+        [f"{run_dir(run_id)}/final" for run_id in RUNS]
+        + [eval_path(run_id) for run_id in RUNS if run_id not in PROBE_ONLY_RUNS],

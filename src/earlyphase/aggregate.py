@@ -1,0 +1,61 @@
+"""Aggregation: per-run records (config, status, evaluation) into tidy pandas tables.
+
+One row per run, with its identifying parameters, its status (completed / diverged and
+where), ID accuracy and OOD accuracy averaged over the configured corruptions and
+severities. Tables and figures are built from these rows only.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+
+def run_record(final_dir: Path | str, eval_path: Path | str) -> dict:
+    """The tidy row of one run (accuracies in percent; NaN for diverged runs)."""
+    final_dir = Path(final_dir)
+    config = json.loads((final_dir / "config.json").read_text())
+    status = json.loads((final_dir / "status.json").read_text())
+    evaluation = pd.read_parquet(eval_path)
+    ood = evaluation[evaluation["split"] == "ood"]
+    return {
+        "setup": config["setup"],
+        "dataset": config["data"]["dataset"],
+        "arch": config["arch"],
+        "lr": config["lr"],
+        "lr_scale": config["lr_scale"],
+        "gu_k": config["gu_k"],
+        "seed": config["seed"],
+        "status": status["status"],
+        "diverged_at": status["diverged_at"],
+        "id_acc": float(evaluation.loc[evaluation["split"] == "id", "accuracy"].iloc[0]),
+        "ood_acc": float(ood["accuracy"].mean()) if len(ood) else float("nan"),
+        "ood_cells": len(ood),
+    }
+
+
+def collect(manifest: list[dict]) -> pd.DataFrame:
+    """Rows for every entry of ``manifest`` ({run_id, final_dir, eval_path, **labels})."""
+    rows = []
+    for entry in manifest:
+        labels = {k: v for k, v in entry.items() if k not in ("final_dir", "eval_path")}
+        rows.append({**labels, **run_record(entry["final_dir"], entry["eval_path"])})
+    return pd.DataFrame(rows)
+
+
+def summarize(runs: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Mean, std and seed counts of ID/OOD accuracy per group; diverged runs counted apart."""
+    completed = runs[runs["status"] == "completed"]
+    stats = completed.groupby(by, dropna=False).agg(
+        id_mean=("id_acc", "mean"), id_std=("id_acc", "std"),
+        ood_mean=("ood_acc", "mean"), ood_std=("ood_acc", "std"),
+        n_seeds=("seed", "nunique"),
+    )
+    diverged = runs[runs["status"] == "diverged"].groupby(by, dropna=False).size().rename("n_diverged")
+    groups = runs.groupby(by, dropna=False).size().rename("n_runs")
+    table = pd.concat([groups, stats, diverged], axis=1).reset_index()
+    table["n_seeds"] = table["n_seeds"].fillna(0).astype(int)
+    table["n_diverged"] = table["n_diverged"].fillna(0).astype(int)
+    return table

@@ -1,0 +1,73 @@
+"""Evaluation of one trained run: ID test accuracy and OOD accuracy per corruption × severity.
+
+OOD accuracy follows the paper: accuracy on MNIST-C / CIFAR-10-C / CIFAR-100-C averaged
+over corruption types and severities (the averaging happens in aggregation; this module
+writes one tidy row per (corruption, severity)). BatchNorm is in eval mode (running
+statistics of training). A diverged run gets rows with NaN accuracy, never a crash.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from earlyphase.atomic import write_parquet
+from earlyphase.data.loaders import load_clean, load_corrupted
+from earlyphase.data.registry import DATASETS
+from earlyphase.models import build_model
+from earlyphase.train import pick_device
+
+
+def _normalize(images_nhwc: np.ndarray, normalizer: dict, device: torch.device) -> torch.Tensor:
+    tensor = torch.from_numpy(np.ascontiguousarray(images_nhwc)).to(device).permute(0, 3, 1, 2).float()
+    mean = torch.tensor(normalizer["mean"], device=device).view(1, -1, 1, 1)
+    std = torch.tensor(normalizer["std"], device=device).view(1, -1, 1, 1)
+    return (tensor / 255.0 - mean) / std
+
+
+@torch.no_grad()
+def accuracy(model: torch.nn.Module, images: np.ndarray, labels: np.ndarray, normalizer: dict,
+             device: torch.device, batch_size: int) -> float:
+    """Top-1 accuracy in percent; images are read batch by batch (memory-mapped sets stay on disk)."""
+    correct = 0
+    for start in range(0, len(labels), batch_size):
+        inputs = _normalize(images[start:start + batch_size], normalizer, device)
+        targets = torch.as_tensor(np.asarray(labels[start:start + batch_size]), device=device)
+        correct += (model(inputs).argmax(1) == targets).sum().item()
+    return 100.0 * correct / len(labels)
+
+
+def evaluate_run(run_final_dir: Path | str, clean_dir: Path | str, ood_dir: Path | str,
+                 corruptions: list[str], severities: list[int], out_path: Path | str, *,
+                 device: str = "auto", batch_size: int = 1000) -> pd.DataFrame:
+    """Write ``out_path`` (parquet): rows (split, corruption, severity, accuracy, n)."""
+    run_final_dir = Path(run_final_dir)
+    device_ = pick_device(device)
+    checkpoint = torch.load(run_final_dir / "model.pt", map_location=device_, weights_only=False)
+    config, status = checkpoint["config"], checkpoint["status"]
+    model = build_model(config["arch"], config["num_classes"], config["in_channels"], width=config["width"])
+    model.load_state_dict(checkpoint["model"])
+    model.to(device_).eval()
+    dataset = DATASETS[config["data"]["dataset"]]
+    diverged = status["status"] != "completed"
+
+    def measure(images, labels) -> float:
+        if diverged:
+            return float("nan")
+        return accuracy(model, images, labels, checkpoint["normalizer"], device_, batch_size)
+
+    images, labels = load_clean(Path(clean_dir), "test")
+    rows = [{"split": "id", "corruption": "none", "severity": 0, "accuracy": measure(images, labels),
+             "n": len(labels)}]
+    for corruption in corruptions:
+        for severity in severities:
+            images, labels = load_corrupted(Path(ood_dir), dataset.corruption_kind, corruption, severity)
+            rows.append({"split": "ood", "corruption": corruption, "severity": severity,
+                         "accuracy": measure(images, labels), "n": len(labels)})
+    frame = pd.DataFrame(rows)
+    frame["status"] = status["status"]
+    write_parquet(out_path, frame)
+    return frame

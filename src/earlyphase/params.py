@@ -1,0 +1,157 @@
+"""Load, merge and validate ``params.yaml`` before any job starts.
+
+Validation has two layers: the JSON schema (``workflow/schemas/params.schema.yaml``)
+rejects unknown keys, wrong types and out-of-range values; the semantic checks below
+reject settings that are well-typed but contradictory (an experiment naming an unknown
+setup, gradual unfreezing that could never finish within the run). Every error names
+the offending key and says why.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCHEMA_PATH = REPO_ROOT / "workflow" / "schemas" / "params.schema.yaml"
+
+
+class ParamsError(ValueError):
+    """An invalid params.yaml: the message names the key and the reason."""
+
+
+def deep_merge(base: dict, overlay: dict) -> dict:
+    """Return ``base`` updated recursively by ``overlay`` (the way Snakemake merges configfiles)."""
+    merged = copy.deepcopy(base)
+    for key, value in overlay.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        with open(path) as handle:
+            data = yaml.safe_load(handle)
+    except FileNotFoundError as err:
+        raise ParamsError(f"{path}: file not found") from err
+    except yaml.YAMLError as err:
+        raise ParamsError(f"{path}: not valid YAML: {err}") from err
+    if not isinstance(data, dict):
+        raise ParamsError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
+    return data
+
+
+def apply_overlay(config: dict, root: Path = REPO_ROOT) -> dict:
+    """Merge the file named by ``config_overlay`` (if any) over ``config``."""
+    overlay = config.get("config_overlay") or ""
+    if not overlay:
+        return config
+    merged = deep_merge(config, _read_yaml(root / overlay))
+    merged["config_overlay"] = overlay
+    return merged
+
+
+def load_params(path: Path | str = REPO_ROOT / "params.yaml", *overlays: Path | str) -> dict:
+    """Read params.yaml, merge ``config_overlay`` and any further overlays, validate."""
+    path = Path(path)
+    config = apply_overlay(_read_yaml(path), path.parent)
+    for overlay in overlays:
+        config = deep_merge(config, _read_yaml(Path(overlay)))
+    validate_params(config)
+    return config
+
+
+def _key_path(error: jsonschema.ValidationError) -> str:
+    parts = [str(p) for p in error.absolute_path]
+    return ".".join(parts) if parts else "(top level)"
+
+
+def _schema_errors(config: dict) -> list[str]:
+    with open(SCHEMA_PATH) as handle:
+        schema = yaml.safe_load(handle)
+    validator = jsonschema.Draft202012Validator(schema)
+    messages = []
+    for error in sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path)):
+        if error.validator == "additionalProperties":
+            reason = f"unknown key(s): {error.message.split('(')[-1].rstrip(')')}"
+        elif error.validator == "propertyNames":
+            reason = f"{error.instance!r} is not an allowed name ({error.message})"
+        elif error.validator == "minItems" and error.instance == []:
+            reason = "must not be empty"
+        else:
+            reason = error.message
+        messages.append(f"{_key_path(error)}: {reason}")
+    return messages
+
+
+def _semantic_errors(config: dict) -> list[str]:
+    # Imported lazily: the run grid needs torch-free helpers only.
+    from earlyphase.runs import blocks_of, total_steps
+
+    messages = []
+    setups = config["setups"]
+    for name, setup in setups.items():
+        if setup["dataset"] not in config["datasets"]:
+            messages.append(f"setups.{name}.dataset: {setup['dataset']!r} has no entry under datasets")
+    experiments = config["experiments"]
+    for experiment, spec in experiments.items():
+        for setup in spec.get("setups", []):
+            if setup not in setups:
+                messages.append(
+                    f"experiments.{experiment}.setups: unknown setup {setup!r}; "
+                    f"defined setups are {sorted(setups)}"
+                )
+    table1 = experiments["table1"]
+    for key in ("gu_k", "seeds"):
+        missing = [s for s in table1["setups"] if s not in table1[key]]
+        if missing:
+            messages.append(f"experiments.table1.{key}: no value for setup(s) {missing}")
+        unused = [s for s in table1[key] if s not in table1["setups"]]
+        if unused:
+            messages.append(f"experiments.table1.{key}: setup(s) {unused} are not in experiments.table1.setups")
+    if messages:
+        return messages
+    for setup_name in table1["setups"]:
+        setup = setups[setup_name]
+        k = table1["gu_k"][setup_name]
+        n_blocks = blocks_of(setup["arch"])
+        steps = total_steps(config, setup_name)
+        if k * n_blocks > steps:
+            messages.append(
+                f"experiments.table1.gu_k.{setup_name}: k={k} with {n_blocks} blocks unfreezes the last "
+                f"block at step {k * n_blocks}, after the run ends at step {steps}; use k <= {steps // n_blocks}"
+            )
+    for setup_name in experiments["probes"]["setups"]:
+        n_blocks = blocks_of(setups[setup_name]["arch"])
+        for k in experiments["probes"]["k_values"]:
+            if k * n_blocks > total_steps(config, setup_name):
+                messages.append(
+                    f"experiments.probes.k_values: k={k} never finishes unfreezing {setup_name} "
+                    f"within {total_steps(config, setup_name)} steps"
+                )
+    for name, dataset in config["datasets"].items():
+        offline = dataset.get("offline")
+        if dataset["source"] == "offline" and name == "mnist" and offline:
+            total = offline.get("train_size", 0) + offline.get("test_size", 0)
+            if total > 1797:
+                messages.append(
+                    f"datasets.mnist.offline: train_size + test_size = {total} exceeds the 1797 "
+                    "handwritten digits bundled with scikit-learn"
+                )
+    return messages
+
+
+def validate_params(config: dict[str, Any]) -> None:
+    """Raise :class:`ParamsError` listing every problem, each as ``key: reason``."""
+    messages = _schema_errors(config)
+    if not messages:
+        messages = _semantic_errors(config)
+    if messages:
+        raise ParamsError("invalid params.yaml:\n  " + "\n  ".join(messages))

@@ -1,0 +1,244 @@
+"""The grid of runs: from params.yaml to one fully resolved config per training job.
+
+A run id is readable and derived from the run's parameters only, e.g.
+``cifar10-resnet18/lr0.1-gu_k250-3fa2c1d0/seed0``: the middle part carries a short hash
+of the whole resolved config (without the seed), so every parameter that affects a job
+is in its output path and correctness never depends on Snakemake's metadata. Runs that
+several artifacts share (the standard lr_d baseline) resolve to the same id and are
+trained once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+# Number of gradual-unfreezing blocks per architecture (head excluded); tests check these
+# against the models' own partitions.
+BLOCKS_PER_ARCH = {"resnet18": 5, "vgg11": 8, "simple_cnn": 4}
+
+DATASET_SHAPES = {  # num_classes, in_channels, full training-set size
+    "mnist": (10, 1, 60000),
+    "cifar10": (10, 3, 50000),
+    "cifar100": (100, 3, 50000),
+}
+OFFLINE_DEFAULT_SIZES = {
+    "mnist": {"train_size": 1297, "test_size": 500},
+    "cifar10": {"train_size": 5000, "test_size": 1000},
+    "cifar100": {"train_size": 5000, "test_size": 1000},
+}
+
+
+def blocks_of(arch: str) -> int:
+    if arch not in BLOCKS_PER_ARCH:
+        raise ValueError(f"unknown architecture {arch!r}; known: {sorted(BLOCKS_PER_ARCH)}")
+    return BLOCKS_PER_ARCH[arch]
+
+
+def short_hash(obj, length: int = 8) -> str:
+    """Stable hash of a JSON-serialisable object (sorted keys)."""
+    text = json.dumps(obj, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+# --------------------------------------------------------------------------- data paths
+
+
+def clean_data_spec(config: dict, dataset: str) -> dict:
+    entry = config["datasets"][dataset]
+    spec = {"dataset": dataset, "source": entry["source"]}
+    if entry["source"] == "offline":
+        spec["offline"] = {**OFFLINE_DEFAULT_SIZES[dataset], **entry.get("offline", {})}
+    return spec
+
+
+def clean_data_dir(config: dict, dataset: str) -> str:
+    spec = clean_data_spec(config, dataset)
+    return f"{config['paths']['data']}/{dataset}/{spec['source']}-{short_hash(spec)}/clean"
+
+
+def ood_data_spec(config: dict, dataset: str) -> dict:
+    """What the corrupted test set is built from (not which severities are averaged)."""
+    from earlyphase.data.registry import DATASETS
+
+    ood = config["datasets"][dataset]["ood"]
+    return {
+        "clean": clean_data_spec(config, dataset),
+        "source": ood["source"],
+        "corruptions": resolve_corruptions(DATASETS[dataset], ood["corruptions"]),
+        "seed": ood.get("seed", 0),
+    }
+
+
+def resolve_corruptions(dataset_spec, corruptions) -> list[str]:
+    if corruptions == "benchmark":
+        return list(dataset_spec.benchmark_corruptions)
+    if corruptions == "all":
+        return list(dataset_spec.benchmark_corruptions) + list(dataset_spec.extra_corruptions)
+    return list(corruptions)
+
+
+def ood_data_dir(config: dict, dataset: str) -> str:
+    spec = ood_data_spec(config, dataset)
+    clean_root = clean_data_dir(config, dataset).rsplit("/", 1)[0]
+    return f"{clean_root}/c-{spec['source']}-{short_hash(spec)}"
+
+
+def eval_spec(config: dict, dataset: str) -> dict:
+    """Everything the evaluation of one run depends on besides the trained model."""
+    ood = ood_data_spec(config, dataset)
+    return {**ood, "severities": list(config["datasets"][dataset]["ood"]["severities"])}
+
+
+def eval_tag(config: dict, dataset: str) -> str:
+    spec = eval_spec(config, dataset)
+    return f"{spec['source']}-{short_hash(spec)}"
+
+
+# --------------------------------------------------------------------------- steps
+
+
+def train_set_size(config: dict, dataset: str) -> int:
+    spec = clean_data_spec(config, dataset)
+    if spec["source"] == "offline":
+        return spec["offline"]["train_size"]
+    return DATASET_SHAPES[dataset][2]
+
+
+def steps_per_epoch(config: dict, setup_name: str) -> int:
+    setup = config["setups"][setup_name]
+    return math.ceil(train_set_size(config, setup["dataset"]) / setup["batch_size"])
+
+
+def total_steps(config: dict, setup_name: str) -> int:
+    setup = config["setups"][setup_name]
+    return max(1, round(setup["epochs"] * steps_per_epoch(config, setup_name)))
+
+
+def k_grid(config: dict, setup_name: str, points: int, extra: list[int]) -> list[int]:
+    """Figure 1's k: a log grid from 1 to total_steps / L, plus explicit extra values."""
+    k_max = total_steps(config, setup_name) // blocks_of(config["setups"][setup_name]["arch"])
+    grid = {int(round(v)) for v in np.geomspace(1, max(k_max, 1), points)}
+    grid |= {k for k in extra if k <= k_max}
+    return sorted(grid)
+
+
+# --------------------------------------------------------------------------- runs
+
+
+@dataclass(frozen=True)
+class Run:
+    """One training job: its id and fully resolved config (JSON-serialisable)."""
+
+    run_id: str
+    config: dict
+
+    @property
+    def setup(self) -> str:
+        return self.config["setup"]
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"
+
+
+def resolve_run(
+    config: dict,
+    setup_name: str,
+    seed: int,
+    *,
+    lr_scale: float = 1.0,
+    gu_k: int | None = None,
+    lr_schedule: dict | None = None,
+    penalty: dict | None = None,
+    probe: bool = False,
+    steps: int | None = None,
+) -> Run:
+    setup = config["setups"][setup_name]
+    num_classes, in_channels, _ = DATASET_SHAPES[setup["dataset"]]
+    lr = setup["lr"] * lr_scale
+    run = {
+        "setup": setup_name,
+        "data": clean_data_spec(config, setup["dataset"]),
+        "arch": setup["arch"],
+        "width": setup["width"],
+        "num_classes": num_classes,
+        "in_channels": in_channels,
+        "optimizer": setup["optimizer"],
+        "lr": lr,
+        "lr_scale": lr_scale,
+        "weight_decay": setup["weight_decay"],
+        "momentum": setup["momentum"],
+        "batch_size": setup["batch_size"],
+        "total_steps": steps if steps is not None else total_steps(config, setup_name),
+        "augment": setup["augment"],
+        "gu_k": gu_k,
+        "lr_schedule": lr_schedule or {"kind": "constant", "lr": lr},
+        "penalty": penalty,
+        "probe": dict(config["probe"]) if probe else None,
+        "log_every": config["training"]["log_every"],
+        "gu_freeze_bn_stats": config["training"]["freeze_bn_stats"],
+    }
+    variant = f"gu_k{gu_k}" if gu_k else "std"
+    if run["lr_schedule"]["kind"] != "constant":
+        variant += "-" + run["lr_schedule"]["kind"]
+    if penalty:
+        variant += f"-{penalty['kind']}"
+    if probe:
+        variant += "-probed"
+    run_id = f"{setup_name}/lr{_fmt(lr)}-{variant}-{short_hash(run)}/seed{seed}"
+    return Run(run_id=run_id, config={**run, "seed": seed})
+
+
+def table1_runs(config: dict) -> list[tuple[str, Run]]:
+    """Table 1: rows lr_d, lr_d+GU, 0.1·lr_d, 0.1·lr_d+GU for each setup (column)."""
+    spec = config["experiments"]["table1"]
+    runs = []
+    for setup_name in spec["setups"]:
+        for lr_scale in spec["lr_scales"]:
+            for gu_k in (None, spec["gu_k"][setup_name]):
+                for seed in spec["seeds"][setup_name]:
+                    run = resolve_run(config, setup_name, seed, lr_scale=lr_scale, gu_k=gu_k)
+                    runs.append((row_label(lr_scale, gu_k is not None), run))
+    return runs
+
+
+def row_label(lr_scale: float, gradual: bool) -> str:
+    base = "lr_d" if lr_scale == 1.0 else f"{_fmt(lr_scale)}·lr_d"
+    return base + (" + GU" if gradual else "")
+
+
+def figure1_runs(config: dict) -> list[Run]:
+    """Figure 1: k sweep per setup and learning rate, plus the standard-training baselines."""
+    spec = config["experiments"]["figure1"]
+    runs = []
+    for setup_name in spec["setups"]:
+        ks = k_grid(config, setup_name, spec["k_points"], spec["k_extra"])
+        for lr_scale in spec["lr_scales"]:
+            for seed in spec["seeds"]:
+                runs.append(resolve_run(config, setup_name, seed, lr_scale=lr_scale))
+                for k in ks:
+                    runs.append(resolve_run(config, setup_name, seed, lr_scale=lr_scale, gu_k=k))
+    return runs
+
+
+def probe_runs(config: dict) -> list[Run]:
+    """Figures 2/3: probe trajectories over the early window, standard training and several k."""
+    spec = config["experiments"]["probes"]
+    window = config["probe"]["window"]
+    runs = []
+    for setup_name in spec["setups"]:
+        steps = min(window, total_steps(config, setup_name))
+        for seed in spec["seeds"]:
+            for k in [None, *spec["k_values"]]:
+                runs.append(resolve_run(config, setup_name, seed, gu_k=k, probe=True, steps=steps))
+    return runs
+
+
+def all_runs(config: dict) -> dict[str, Run]:
+    runs = [r for _, r in table1_runs(config)] + figure1_runs(config) + probe_runs(config)
+    return {run.run_id: run for run in runs}

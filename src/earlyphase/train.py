@@ -1,0 +1,270 @@
+"""One training run: the loop of every experiment, with interventions and inline probes.
+
+Reads one resolved run config (see :mod:`earlyphase.runs`), trains, records the training
+log and, when configured, the curvature probes every ``probe.every`` steps inside the
+early window (the paper's protocol), and writes the run folder:
+
+    <run_dir>/final/{config.json, status.json, train_log.parquet, probes.parquet, model.pt}
+    <run_dir>/checkpoint.pt      resumable state, removed when the run completes
+
+``final/`` appears atomically, only when the run is complete. A rerun after an
+interruption resumes from ``checkpoint.pt`` and produces bit-identical results on CPU.
+A run whose loss becomes NaN/inf stops and is recorded as diverged instead of failing.
+
+Interventions (gradual unfreezing, LR schedules, penalties) are small objects the loop
+calls at named points; step ``i`` counts from 1 as in the paper's Algorithm 1.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from earlyphase.atomic import atomic_path, save_torch
+from earlyphase.batches import BatchStream, Normalizer, stream_generator, to_nchw_tensor
+from earlyphase.data.loaders import load_clean
+from earlyphase.interventions import build_interventions
+from earlyphase.models import build_model
+
+_PROBE_POINTS_STREAM = 0x5EED_0003
+CHECKPOINT_NAME = "checkpoint.pt"
+
+
+class CorruptCheckpointError(RuntimeError):
+    """A resume checkpoint that cannot be read."""
+
+
+def pick_device(requested: str = "auto") -> torch.device:
+    if requested == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(requested)
+
+
+def build_optimizer(config: dict, model: torch.nn.Module) -> torch.optim.Optimizer:
+    params = list(model.parameters())
+    kind, lr, wd = config["optimizer"], config["lr"], config["weight_decay"]
+    if kind == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=config["momentum"], weight_decay=wd)
+    if kind == "adamw":
+        return torch.optim.AdamW(params, lr=lr, betas=(config["momentum"], 0.999), weight_decay=wd)
+    if kind == "adam":
+        return torch.optim.Adam(params, lr=lr, betas=(config["momentum"], 0.999), weight_decay=wd)
+    raise ValueError(f"unknown optimizer {kind!r}; known: sgd, adamw, adam")
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def _rng_state() -> dict:
+    state = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict) -> None:
+    torch.set_rng_state(state["torch"])
+    np.random.set_state(state["numpy"])
+    random.setstate(state["python"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def load_checkpoint(path: Path) -> dict:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as err:  # noqa: BLE001 - any unreadable file is the same problem
+        raise CorruptCheckpointError(
+            f"cannot read resume checkpoint {path}: {err}. Delete it to restart this run from step 0."
+        ) from err
+
+
+class Trainer:
+    """State of one run; :meth:`run` trains from step 1 (or the checkpoint) to the end."""
+
+    def __init__(self, config: dict, run_dir: Path | str, data_dir: Path | str, *,
+                 device: str = "auto", checkpoint_every: int = 500, progress: bool = True):
+        self.config = config
+        self.run_dir = Path(run_dir)
+        self.device = pick_device(device)
+        self.checkpoint_every = checkpoint_every
+        self.progress = progress
+        seed_everything(config["seed"])
+
+        images, labels = load_clean(Path(data_dir), "train")
+        self.normalizer = Normalizer(images)
+        self.train_images = to_nchw_tensor(images, self.device)
+        self.train_labels = torch.as_tensor(np.asarray(labels), dtype=torch.long, device=self.device)
+        self.stream = BatchStream(self.train_images, self.train_labels, config["batch_size"],
+                                  config["seed"], config["augment"], self.normalizer)
+
+        self.model = build_model(config["arch"], config["num_classes"], config["in_channels"],
+                                 width=config["width"]).to(self.device)
+        self.optimizer = build_optimizer(config, self.model)
+        self.interventions = build_interventions(config)
+        for intervention in self.interventions:
+            intervention.setup(self.model, self.optimizer)
+        self.probes = self._build_probes() if config.get("probe") else None
+
+        self.step = 0
+        self.log_rows: list[dict] = []
+        self.probe_rows: list[dict] = []
+        self.status = {"status": "running", "diverged_at": None}
+        self._loss_sum = torch.zeros((), device=self.device, dtype=torch.float64)
+        self._correct = torch.zeros((), device=self.device, dtype=torch.long)
+        self._seen = 0
+
+    # ------------------------------------------------------------------ probes
+    def _build_probes(self):
+        from earlyphase.probes.suite import ProbeSuite
+
+        probe = self.config["probe"]
+        generator = stream_generator(self.config["seed"], _PROBE_POINTS_STREAM, 0)
+        order = torch.randperm(len(self.train_labels), generator=generator)[: probe["points"]]
+        order = order.to(self.device)
+        inputs = self.normalizer(self.train_images[order])  # un-augmented training points
+        targets = self.train_labels[order]
+        return ProbeSuite({**probe, "seed": self.config["seed"]}, inputs, targets, self.device)
+
+    def _maybe_probe(self) -> None:
+        probe = self.config["probe"]
+        if self.probes is None or self.step % probe["every"] or self.step > probe["window"]:
+            return
+        record = self.probes(self.model, self.step)
+        record["step"] = self.step
+        self.probe_rows.append(record)
+
+    # ------------------------------------------------------------------ checkpoints
+    def _checkpoint_state(self) -> dict:
+        return {
+            "step": self.step,
+            "model": self.model.state_dict(),
+            "requires_grad": {n: p.requires_grad for n, p in self.model.named_parameters()},
+            "optimizer": self.optimizer.state_dict(),
+            "interventions": [iv.state_dict() for iv in self.interventions],
+            "probes": self.probes.state_dict() if self.probes else None,
+            "log_rows": self.log_rows,
+            "probe_rows": self.probe_rows,
+            "accumulators": (self._loss_sum.cpu(), self._correct.cpu(), self._seen),
+            "rng": _rng_state(),
+            "config": self.config,
+        }
+
+    def save_checkpoint(self) -> None:
+        save_torch(self.run_dir / CHECKPOINT_NAME, self._checkpoint_state())
+
+    def try_resume(self) -> bool:
+        path = self.run_dir / CHECKPOINT_NAME
+        if not path.exists():
+            return False
+        state = load_checkpoint(path)
+        if state.get("config") != self.config:
+            raise CorruptCheckpointError(
+                f"{path} belongs to a run with a different config; delete it to restart this run."
+            )
+        self.model.load_state_dict(state["model"])
+        for name, param in self.model.named_parameters():
+            param.requires_grad_(state["requires_grad"][name])
+        self.optimizer.load_state_dict(state["optimizer"])
+        for intervention, iv_state in zip(self.interventions, state["interventions"], strict=True):
+            intervention.load_state_dict(iv_state)
+        if self.probes is not None:
+            self.probes.load_state_dict(state["probes"])
+        self.step = state["step"]
+        self.log_rows, self.probe_rows = state["log_rows"], state["probe_rows"]
+        loss_sum, correct, self._seen = state["accumulators"]
+        self._loss_sum, self._correct = loss_sum.to(self.device), correct.to(self.device)
+        _set_rng_state(state["rng"])
+        return True
+
+    # ------------------------------------------------------------------ loop
+    def train_step(self) -> None:
+        self.step += 1
+        for intervention in self.interventions:
+            intervention.before_step(self.step, self.model, self.optimizer)
+        inputs, targets = self.stream.batch(self.step)
+        logits = self.model(inputs)
+        loss = F.cross_entropy(logits, targets)
+        objective = loss
+        for intervention in self.interventions:
+            extra = intervention.penalty(self.step, self.model, inputs, targets, logits)
+            if extra is not None:
+                objective = objective + extra
+        self.optimizer.zero_grad(set_to_none=True)
+        objective.backward()
+        self.optimizer.step()
+        # Accumulate on the device; the host reads them only every `log_every` steps.
+        self._loss_sum += loss.detach().double() * len(targets)
+        self._correct += (logits.detach().argmax(1) == targets).sum()
+        self._seen += len(targets)
+
+    def _flush_log(self) -> bool:
+        """Record the mean loss/accuracy since the last flush; False when it is not finite."""
+        mean_loss = (self._loss_sum / max(self._seen, 1)).item()
+        self.log_rows.append({
+            "step": self.step,
+            "loss": mean_loss,
+            "accuracy": self._correct.item() / max(self._seen, 1),
+            "lr": self.optimizer.param_groups[0]["lr"],
+            "trainable_params": sum(p.numel() for p in self.model.parameters() if p.requires_grad),
+        })
+        self._loss_sum.zero_()
+        self._correct.zero_()
+        self._seen = 0
+        return math.isfinite(mean_loss)
+
+    def run(self) -> dict:
+        total = self.config["total_steps"]
+        resumed = self.try_resume()
+        self.model.train()
+        if not resumed and self.probes is not None:
+            self._maybe_probe()  # the state at initialization (step 0)
+        bar = tqdm(total=total, initial=self.step, desc=self.run_dir.name, disable=not self.progress,
+                   unit="step", dynamic_ncols=True)
+        while self.step < total:
+            self.train_step()
+            bar.update(1)
+            if self.step % self.config["log_every"] == 0 or self.step == total:
+                if not self._flush_log():
+                    self.status = {"status": "diverged", "diverged_at": self.step}
+                    break
+                bar.set_postfix(loss=f"{self.log_rows[-1]['loss']:.3f}")
+            self._maybe_probe()
+            if self.step % self.checkpoint_every == 0 and self.step < total:
+                self.save_checkpoint()
+        bar.close()
+        if self.status["status"] == "running":
+            self.status = {"status": "completed", "diverged_at": None}
+        self.status["steps"] = self.step
+        self.write_final()
+        return self.status
+
+    def write_final(self) -> None:
+        with atomic_path(self.run_dir / "final") as final:
+            final.mkdir()
+            (final / "config.json").write_text(json.dumps(self.config, indent=2, sort_keys=True) + "\n")
+            (final / "status.json").write_text(json.dumps(self.status, indent=2, sort_keys=True) + "\n")
+            pd.DataFrame(self.log_rows).to_parquet(final / "train_log.parquet", index=False)
+            probe_frame = pd.DataFrame(self.probe_rows if self.probe_rows else [], columns=None)
+            probe_frame.to_parquet(final / "probes.parquet", index=False)
+            torch.save({"model": self.model.state_dict(), "normalizer": self.normalizer.state_dict(),
+                        "config": self.config, "status": self.status}, final / "model.pt")
+        checkpoint = self.run_dir / CHECKPOINT_NAME
+        if checkpoint.exists():
+            checkpoint.unlink()
+
+
+def train_run(config: dict, run_dir: Path | str, data_dir: Path | str, **kwargs) -> dict:
+    """Train one run to completion (resuming if a checkpoint exists); return its status."""
+    return Trainer(config, run_dir, data_dir, **kwargs).run()

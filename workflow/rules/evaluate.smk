@@ -1,0 +1,32 @@
+# Evaluation: ID accuracy and OOD accuracy per corruption × severity of one run.
+
+
+def _eval_spec(w):
+    return grid.eval_spec(config, run_dataset(w.run))
+
+
+rule evaluate:
+    input:
+        final=f"{RESULTS}/runs/{{run}}/final",
+        clean=lambda w: grid.clean_data_dir(config, run_dataset(w.run)),
+        ood=lambda w: grid.ood_data_dir(config, run_dataset(w.run)),
+    output:
+        f"{RESULTS}/runs/{{run}}/eval/{{evaltag}}.parquet",
+    wildcard_constraints:
+        run=r"[^/]+/[^/]+/seed\d+",
+    params:
+        corruptions=lambda w: ",".join(_eval_spec(w)["corruptions"]),
+        severities=lambda w: ",".join(str(s) for s in _eval_spec(w)["severities"]),
+        batch_size=config["training"]["eval_batch_size"],
+    threads: 1
+    log:
+        f"{RESULTS}/logs/evaluate/{{run}}-{{evaltag}}.log",
+    resources:
+        gpu=1,
+        mem_mb=8000,
+        runtime=60,
+    shell:
+        "OMP_NUM_THREADS={threads} python -m earlyphase evaluate --final {input.final} "
+        "--clean {input.clean} --ood {input.ood} --corruptions {params.corruptions} "
+        "--severities {params.severities} --batch-size {params.batch_size} --out {output} "
+        "> {log} 2>&1"

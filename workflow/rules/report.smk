@@ -1,0 +1,25 @@
+# Report: LaTeX tables and seaborn figures, each made by the report module named after it.
+
+
+rule table1:
+    input:
+        f"{RESULTS}/tables/table1_runs.parquet",
+    output:
+        tex=f"{FIGURES}/table1.tex",
+        csv=f"{FIGURES}/table1.csv",
+    log:
+        f"{RESULTS}/logs/report/table1.log",
+    shell:
+        "python -m earlyphase report table1 --runs {input} --out {output.tex} > {log} 2>&1"
+
+
+rule figure1:
+    input:
+        f"{RESULTS}/tables/figure1_runs.parquet",
+    output:
+        pdf=f"{FIGURES}/figure1.pdf",
+        png=f"{FIGURES}/figure1.png",
+    log:
+        f"{RESULTS}/logs/report/figure1.log",
+    shell:
+        "python -m earlyphase report figure1 --runs {input} --out {output.pdf} > {log} 2>&1"

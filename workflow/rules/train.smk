@@ -1,0 +1,25 @@
+# Training: one job per run (setup × variant × seed); probes are recorded inline.
+
+
+rule train:
+    input:
+        data=lambda w: grid.clean_data_dir(config, run_dataset(w.run)),
+    output:
+        directory(f"{RESULTS}/runs/{{run}}/final"),
+    wildcard_constraints:
+        run=r"[^/]+/[^/]+/seed\d+",
+    params:
+        config=lambda w: json.dumps(RUNS[w.run].config),
+        run_dir=lambda w: run_dir(w.run),
+        checkpoint_every=config["training"]["checkpoint_every"],
+    threads: 1
+    log:
+        f"{RESULTS}/logs/train/{{run}}.log",
+    resources:
+        gpu=1,
+        mem_mb=8000,
+        runtime=720,
+    shell:
+        "python -m earlyphase train --config {params.config:q} --run-dir {params.run_dir} "
+        "--data {input.data} --checkpoint-every {params.checkpoint_every} --threads {threads} "
+        "> {log} 2>&1"
