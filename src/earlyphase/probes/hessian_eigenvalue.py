@@ -54,7 +54,7 @@ class HessianEigen:
     """Unit-norm eigenvector estimate (detached, on the model's device)."""
     n_params: int
     residual: float
-    """``||Hv − λv||`` of the returned pair (a convergence diagnostic)."""
+    """``||Hv − λv||`` for the last iterate v (power) or the Ritz pair (Lanczos)."""
     n_hvp: int
 
 
@@ -131,25 +131,28 @@ def hessian_max_eigenvalue(
             v0 = torch.cat([randn_like(fmodel.base[k], generator).flatten() for k in hvp.names])
         v = v0 / v0.norm()
         if method == "power":
-            lam, v, hv = _power(hvp, v, n_iter)
+            lam, v, residual = _power(hvp, v, n_iter)
         else:
-            lam, v, hv = _lanczos(hvp, v, n_iter)
-        residual = float((hv - lam * v).norm())
+            lam, v, residual = _lanczos(hvp, v, n_iter)
         vector = {k: t.clone() for k, t in zip(hvp.names, hvp.unflatten(v), strict=True)}
         return HessianEigen(float(lam), vector, sum(hvp.sizes), residual, hvp.count)
 
 
 def _power(hvp: _HVP, v: Tensor, n_iter: int):
-    hv = hvp(v)
-    lam = float(v @ hv)
-    for _ in range(n_iter - 1):
+    """Returns λ = vᵀHv of the last iterate v, and Hv/||Hv|| as the vector.
+
+    Returning the *next* iterate makes warm starts exact continuations: ``a`` iterations
+    followed by ``b`` warm-started ones give the same value as ``a + b`` iterations.
+    """
+    for _ in range(n_iter):
+        hv = hvp(v)
+        lam = float(v @ hv)
+        residual = float((hv - lam * v).norm())
         nrm = hv.norm()
         if float(nrm) == 0.0:
             break
         v = hv / nrm
-        hv = hvp(v)
-        lam = float(v @ hv)
-    return lam, v, hv
+    return lam, v, residual
 
 
 def _lanczos(hvp: _HVP, v: Tensor, n_iter: int):
@@ -186,4 +189,5 @@ def _lanczos(hvp: _HVP, v: Tensor, n_iter: int):
     ritz = y @ q
     hv_ritz = y @ torch.stack(hvs[:k])
     nrm = ritz.norm()
-    return float(evals[-1]), ritz / nrm, hv_ritz / nrm
+    lam = float(evals[-1])
+    return lam, ritz / nrm, float((hv_ritz / nrm - lam * ritz / nrm).norm())
