@@ -39,12 +39,15 @@ class ScaledLinear(nn.Module):
         self.weight = nn.Parameter(torch.empty(fan_out, fan_in))
         if parameterization == "ntk":
             self.multiplier = sigma_w / math.sqrt(fan_in)
-            std = 1.0
+            self.init_std = 1.0
         else:
             self.multiplier = 1.0
-            std = sigma_w / math.sqrt(fan_in)
+            self.init_std = sigma_w / math.sqrt(fan_in)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
         with torch.no_grad():
-            self.weight.normal_(0.0, std)
+            self.weight.normal_(0.0, self.init_std)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = x @ self.weight.t()
