@@ -1,0 +1,186 @@
+"""Figures and tables of the early-training phase diagram (Kalra & Barkeshli, seed 004).
+
+* :func:`critical_constants_table` -- average critical constants per group (width, ...).
+* :func:`plot_uv_phase_diagram` -- Figure 7: uv model, one panel per sharpness measure.
+* :func:`plot_fcn_phase_diagram` -- Figure 3-style FCN diagram against width or depth.
+
+Every plot shows ``<c_loss>``, ``<c_sharp>``, ``<c_max>`` (means over initializations) with
+their 25-75 % quantile band, on a log-scaled c axis with reference lines at ``c = 2`` and
+``c = 4``; the regions between the curves are shaded by phase (sharpness reduction, loss
+catapult, loss and sharpness catapult, divergent).  Figures are written as PDF and PNG.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from earlyphase.phase_diagram.critical_constants import average_critical_constants  # noqa: E402
+
+CURVES = (
+    ("c_loss", r"$\langle c_{\mathrm{loss}}\rangle$", "o"),
+    ("c_sharp", r"$\langle c_{\mathrm{sharp}}\rangle$", "s"),
+    ("c_max", r"$\langle c_{\max}\rangle$", "^"),
+)
+PHASES = (
+    ("sharpness reduction", "#dbe9f6"),
+    ("loss catapult", "#fde9c9"),
+    ("loss & sharpness catapult", "#f9d0c4"),
+    ("divergent", "#e6e6e6"),
+)
+UV_TITLES = {
+    "hessian": r"(a) top eigenvalue $\lambda^H$, $\eta = c/\lambda^H_0$",
+    "trace": r"(b) trace $\mathrm{tr}\,H$, $\eta = c/\mathrm{tr}\,H_0$",
+    "frobenius": r"(c) $\|H\|_F^2$, $\eta = c/\mathrm{tr}\,H_0$",
+}
+
+
+def critical_constants_table(
+    df: pd.DataFrame, by: Sequence[str] = ("width",), variant: str | None = None
+) -> pd.DataFrame:
+    """Average ``c_loss``, ``c_sharp``, ``c_max`` per group (mean, std, quartiles, counts).
+
+    ``df`` holds one row per initialization (``run_uv_phase_diagram`` or
+    ``fcn_critical_constants``); ``variant`` selects one uv-model panel."""
+    if variant is not None:
+        df = df[df["variant"] == variant]
+    return average_critical_constants(df, by=list(by))
+
+
+def _save(fig: plt.Figure, out_stem: str) -> list[str]:
+    directory = os.path.dirname(os.path.abspath(out_stem))
+    os.makedirs(directory, exist_ok=True)
+    paths = []
+    for ext in ("pdf", "png"):
+        path = f"{out_stem}.{ext}"
+        fd, tmp = tempfile.mkstemp(dir=directory, suffix=f".{ext}")
+        os.close(fd)
+        try:
+            fig.savefig(tmp, format=ext, dpi=200, bbox_inches="tight")
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+        paths.append(path)
+    plt.close(fig)
+    return paths
+
+
+def _panel(ax: plt.Axes, table: pd.DataFrame, x: str, c_range: tuple[float, float]) -> None:
+    table = table.sort_values(x)
+    xs = table[x].to_numpy(dtype=float)
+    lo, hi = c_range
+    bounds = [np.full_like(xs, lo)]
+    for key, _, _ in CURVES:
+        bounds.append(table[f"{key}_mean"].to_numpy(dtype=float))
+    bounds.append(np.full_like(xs, hi))
+    for (name, color), b0, b1 in zip(PHASES, bounds[:-1], bounds[1:], strict=True):
+        # c_sharp may exceed c_max by one grid step; never shade an inverted band
+        ax.fill_between(xs, b0, np.maximum(b0, b1), color=color, lw=0, label=name)
+    palette = sns.color_palette("deep", len(CURVES))
+    for (key, label, marker), color in zip(CURVES, palette, strict=True):
+        ax.fill_between(xs, table[f"{key}_q25"], table[f"{key}_q75"], color=color, alpha=0.18, lw=0)
+        ax.plot(xs, table[f"{key}_mean"], marker=marker, ms=4, lw=1.6, color=color, label=label)
+    for ref in (2.0, 4.0):
+        ax.axhline(ref, color="k", ls="--", lw=0.9, alpha=0.7)
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log", base=2)
+    ax.set_ylim(lo, hi)
+    ax.set_xlim(xs.min(), xs.max())
+    ax.set_ylabel(r"learning-rate constant $c$")
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+
+
+def plot_uv_phase_diagram(
+    df: pd.DataFrame,
+    out_stem: str,
+    variants: Sequence[str] = ("hessian", "trace", "frobenius"),
+) -> list[str]:
+    """Figure 7 of the paper from ``run_uv_phase_diagram``'s frame; returns the written paths.
+
+    x: width ``n`` (log2), y: ``c`` (log2); dashed lines at ``c = 2`` and ``c = 4``."""
+    sns.set_theme(context="paper", style="ticks", font_scale=1.1)
+    variants = [v for v in variants if v in set(df["variant"])]
+    if not variants:
+        raise ValueError("no requested variant in the frame")
+    fig, axes = plt.subplots(1, len(variants), figsize=(4.2 * len(variants), 3.6), squeeze=False)
+    c_range = (float(df["c_min_grid"].min()), float(df["c_max_grid"].max()))
+    for ax, v in zip(axes[0], variants, strict=True):
+        _panel(ax, critical_constants_table(df, ("width",), v), "width", c_range)
+        ax.set_xlabel(r"width $n$")
+        ax.set_title(UV_TITLES.get(v, v), fontsize=10)
+    n_inits = int(df.groupby(["variant", "width"]).size().max())
+    steps = int(df["steps"].iloc[0])
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(
+        handles,
+        labels,
+        loc="lower center",
+        ncol=7,
+        frameon=False,
+        fontsize=8,
+        bbox_to_anchor=(0.5, -0.08),
+    )
+    fig.suptitle(
+        f"uv model, GD on one example: early-training phase diagram "
+        f"(mean over {n_inits} initializations, first {steps} steps; bands: 25-75 %)",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    return _save(fig, out_stem)
+
+
+def plot_fcn_phase_diagram(
+    crit: pd.DataFrame,
+    out_stem: str,
+    x: str = "width",
+    dataset: str = "",
+) -> list[str]:
+    """FCN phase diagram from ``fcn_critical_constants`` rows (one per seed).
+
+    ``x="width"``: one panel per depth, width on the x axis; ``x="depth"``: one panel per
+    width, depth on the x axis."""
+    if x not in ("width", "depth"):
+        raise ValueError("x must be 'width' or 'depth'")
+    other = "depth" if x == "width" else "width"
+    sns.set_theme(context="paper", style="ticks", font_scale=1.1)
+    panels = sorted(crit[other].unique())
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6), squeeze=False)
+    lo = float(np.nanmin(crit[["c_loss", "c_sharp", "c_max"]].to_numpy())) / 1.2
+    hi = float(np.nanmax(crit[["c_loss", "c_sharp", "c_max"]].to_numpy())) * 1.2
+    lo, hi = min(lo, 1.0), max(hi, 8.0)
+    params = ", ".join(sorted(crit["parameterization"].astype(str).unique()))
+    for ax, val in zip(axes[0], panels, strict=True):
+        table = average_critical_constants(crit[crit[other] == val], by=[x])
+        _panel(ax, table, x, (lo, hi))
+        if x == "depth":
+            ax.set_xscale("linear")
+        ax.set_xlabel(x)
+        ax.set_title(f"{other} = {val}", fontsize=10)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(
+        handles,
+        labels,
+        loc="lower center",
+        ncol=7,
+        frameon=False,
+        fontsize=8,
+        bbox_to_anchor=(0.5, -0.08),
+    )
+    n_seeds = int(crit.groupby([x, other]).size().max())
+    fig.suptitle(
+        f"FCN ({params}){' on ' + dataset if dataset else ''}, MSE, SGD: early-training phase "
+        f"diagram vs {x} (mean over {n_seeds} initializations; bands: 25-75 %)",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    return _save(fig, out_stem)

@@ -1,0 +1,42 @@
+import numpy as np
+import pandas as pd
+
+from earlyphase.phase_diagram import uv_model as uv
+from earlyphase.report import phase_diagram_figures as pf
+
+
+def test_uv_figure_and_table(tmp_path):
+    df = uv.run_uv_phase_diagram(widths=[4, 64], cs=uv.c_grid(0, 3, 0.1), n_inits=10, steps=30)
+    paths = pf.plot_uv_phase_diagram(df, str(tmp_path / "uv"))
+    assert [p[-3:] for p in paths] == ["pdf", "png"]
+    assert all((tmp_path / f"uv.{e}").stat().st_size > 1000 for e in ("pdf", "png"))
+    t = pf.critical_constants_table(df, variant="hessian")
+    assert list(t["width"]) == [4, 64]
+    sub = df[(df.variant == "hessian") & (df.width == 4)]
+    assert np.isclose(t.loc[0, "c_loss_mean"], sub["c_loss"].mean())
+
+
+def test_fcn_figures(tmp_path):
+    rng = np.random.default_rng(0)
+    rows = []
+    for width in (64, 256):
+        for depth in (2, 4):
+            for seed in range(3):
+                cl = 2 + 4 * depth / width + 0.1 * rng.random()
+                rows.append(
+                    dict(
+                        width=width,
+                        depth=depth,
+                        parameterization="sp",
+                        seed=seed,
+                        c_loss=cl,
+                        c_sharp=cl + 0.5,
+                        c_max=4.5,
+                        c_max_censored=False,
+                        lambda0=1.0,
+                    )
+                )
+    crit = pd.DataFrame(rows)
+    for x in ("width", "depth"):
+        pf.plot_fcn_phase_diagram(crit, str(tmp_path / f"fcn_{x}"), x=x, dataset="random")
+        assert (tmp_path / f"fcn_{x}.png").exists() and (tmp_path / f"fcn_{x}.pdf").exists()
