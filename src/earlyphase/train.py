@@ -105,7 +105,7 @@ class Trainer:
         images, labels = load_clean(Path(data_dir), "train")
         self.normalizer = Normalizer(images)
         self.train_images = to_nchw_tensor(images, self.device)
-        self.train_labels = torch.as_tensor(np.asarray(labels), dtype=torch.long, device=self.device)
+        self.train_labels = torch.as_tensor(np.array(labels), dtype=torch.long, device=self.device)
         self.stream = BatchStream(self.train_images, self.train_labels, config["batch_size"],
                                   config["seed"], config["augment"], self.normalizer)
 
@@ -135,7 +135,9 @@ class Trainer:
         order = order.to(self.device)
         inputs = self.normalizer(self.train_images[order])  # un-augmented training points
         targets = self.train_labels[order]
-        return ProbeSuite({**probe, "seed": self.config["seed"]}, inputs, targets, self.device)
+        # `every`, `window` and `points` are the loop's business; the rest configures the suite.
+        settings = {k: v for k, v in probe.items() if k not in ("every", "window", "points")}
+        return ProbeSuite({**settings, "seed": self.config["seed"]}, inputs, targets, self.device)
 
     def _maybe_probe(self) -> None:
         probe = self.config["probe"]

@@ -20,7 +20,7 @@ rule aggregate_table1:
     log:
         f"{RESULTS}/logs/aggregate/table1.log",
     shell:
-        "python -m earlyphase aggregate --manifest {params.manifest:q} --out {output} > {log} 2>&1"
+        "{EARLYPHASE} aggregate --manifest {params.manifest:q} --out {output} > {log} 2>&1"
 
 
 rule aggregate_figure1:
@@ -33,4 +33,4 @@ rule aggregate_figure1:
     log:
         f"{RESULTS}/logs/aggregate/figure1.log",
     shell:
-        "python -m earlyphase aggregate --manifest {params.manifest:q} --out {output} > {log} 2>&1"
+        "{EARLYPHASE} aggregate --manifest {params.manifest:q} --out {output} > {log} 2>&1"

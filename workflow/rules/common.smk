@@ -15,6 +15,8 @@ try:
 except ParamsError as err:
     raise WorkflowError(str(err)) from None
 
+# The interpreter running Snakemake runs the jobs too (no reliance on PATH or activation).
+EARLYPHASE = f"{sys.executable} -m earlyphase"
 DATA = config["paths"]["data"]
 RESULTS = config["paths"]["results"]
 FIGURES = config["paths"]["figures"]

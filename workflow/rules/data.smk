@@ -22,7 +22,7 @@ rule prepare_clean:
         mem_mb=8000,
         runtime=60,
     shell:
-        "python -m earlyphase prepare-clean --spec {params.spec:q} --out {output} "
+        "{EARLYPHASE} prepare-clean --spec {params.spec:q} --out {output} "
         "--raw {DATA}/raw > {log} 2>&1"
 
 
@@ -40,5 +40,5 @@ rule prepare_ood:
         mem_mb=16000,
         runtime=120,
     shell:
-        "python -m earlyphase prepare-ood --spec {params.spec:q} --clean {input.clean} "
+        "{EARLYPHASE} prepare-ood --spec {params.spec:q} --clean {input.clean} "
         "--out {output} --raw {DATA}/raw --workers {threads} > {log} 2>&1"

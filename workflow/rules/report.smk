@@ -10,7 +10,7 @@ rule table1:
     log:
         f"{RESULTS}/logs/report/table1.log",
     shell:
-        "python -m earlyphase report table1 --runs {input} --out {output.tex} > {log} 2>&1"
+        "{EARLYPHASE} report table1 --runs {input} --out {output.tex} > {log} 2>&1"
 
 
 rule figure1:
@@ -22,4 +22,4 @@ rule figure1:
     log:
         f"{RESULTS}/logs/report/figure1.log",
     shell:
-        "python -m earlyphase report figure1 --runs {input} --out {output.pdf} > {log} 2>&1"
+        "{EARLYPHASE} report figure1 --runs {input} --out {output.pdf} > {log} 2>&1"

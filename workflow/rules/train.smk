@@ -20,6 +20,6 @@ rule train:
         mem_mb=8000,
         runtime=720,
     shell:
-        "python -m earlyphase train --config {params.config:q} --run-dir {params.run_dir} "
+        "{EARLYPHASE} train --config {params.config:q} --run-dir {params.run_dir} "
         "--data {input.data} --checkpoint-every {params.checkpoint_every} --threads {threads} "
         "> {log} 2>&1"

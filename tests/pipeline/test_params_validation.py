@@ -1,0 +1,65 @@
+"""An invalid params.yaml is rejected with the key and the reason, before any job starts."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from earlyphase.params import ParamsError, validate_params
+
+
+def _broken(params: dict, mutate) -> dict:
+    broken = copy.deepcopy(params)
+    mutate(broken)
+    return broken
+
+
+def test_default_and_smoke_params_are_valid(default_params, smoke_params):
+    validate_params(default_params)
+    validate_params(smoke_params)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "key", "reason"),
+    [
+        (lambda p: p["setups"]["cifar10-resnet18"].update(lr=0.0), "setups.cifar10-resnet18.lr", "less than or equal"),
+        (lambda p: p["setups"]["cifar10-resnet18"].update(lr=-0.1), "setups.cifar10-resnet18.lr", ""),
+        (lambda p: p["experiments"]["table1"]["gu_k"].update({"cifar10-vgg11": 0}),
+         "experiments.table1.gu_k.cifar10-vgg11", "less than the minimum"),
+        (lambda p: p["experiments"]["table1"]["seeds"].update({"mnist-resnet18": []}),
+         "experiments.table1.seeds.mnist-resnet18", "must not be empty"),
+        (lambda p: p["setups"]["cifar10-vgg11"].update(dataset="imagenet"), "setups.cifar10-vgg11.dataset", "imagenet"),
+        (lambda p: p["setups"]["cifar10-vgg11"].update(arch="resnet50"), "setups.cifar10-vgg11.arch", "resnet50"),
+        (lambda p: p["setups"]["cifar10-vgg11"].update(learning_rate=0.1), "setups.cifar10-vgg11", "learning_rate"),
+        (lambda p: p["setups"]["cifar10-vgg11"].update(batch_size="128"), "setups.cifar10-vgg11.batch_size", "not of type"),
+        (lambda p: p["probe"].update(probes=["fisher_trace", "hutchinson"]), "probe.probes.1", "hutchinson"),
+        (lambda p: p["datasets"]["mnist"]["ood"].update(severities=[6]), "datasets.mnist.ood.severities.0", ""),
+        (lambda p: p.update(extra_section={}), "(top level)", "extra_section"),
+    ],
+)
+def test_schema_rejects_with_key_and_reason(default_params, mutate, key, reason):
+    with pytest.raises(ParamsError) as err:
+        validate_params(_broken(default_params, mutate))
+    message = str(err.value)
+    assert f"{key}:" in message
+    assert reason in message
+
+
+def test_contradictory_unfreezing_interval_is_rejected(default_params):
+    # MNIST: 10 epochs x 469 steps = 4690 steps; 5 blocks at k=1000 would end at step 5000.
+    broken = _broken(default_params, lambda p: p["experiments"]["table1"]["gu_k"].update({"mnist-resnet18": 1000}))
+    with pytest.raises(ParamsError, match=r"experiments.table1.gu_k.mnist-resnet18: k=1000 .* step 5000"):
+        validate_params(broken)
+
+
+def test_experiment_naming_unknown_setup_is_rejected(default_params):
+    broken = _broken(default_params, lambda p: p["experiments"]["figure1"].update(setups=["svhn-resnet18"]))
+    with pytest.raises(ParamsError, match=r"experiments.figure1.setups: unknown setup 'svhn-resnet18'"):
+        validate_params(broken)
+
+
+def test_offline_digits_cannot_exceed_the_bundled_set(smoke_params):
+    broken = _broken(smoke_params, lambda p: p["datasets"]["mnist"]["offline"].update(train_size=1700, test_size=400))
+    with pytest.raises(ParamsError, match="1797"):
+        validate_params(broken)
