@@ -89,12 +89,15 @@ def prepare_corrupted(
     corruptions: list[str],
     seed: int = 0,
     workers: int = 1,
+    *,
+    mirror: str | None = None,
 ) -> None:
     """Write the corrupted test set of ``dataset`` to ``out_dir`` in the official layout.
 
     ``source="official"`` fetches and verifies the Zenodo archive into ``raw_dir`` and
     places its files (only ``clean_dir`` is unused); ``source="generated"`` corrupts the
     test split of ``clean_dir`` locally (CIFAR: severities 1..5, MNIST-C: one severity).
+    ``mirror`` replaces the download base URL (default: ``$EARLYPHASE_MIRROR`` or Zenodo).
     """
     spec = get_spec(dataset)
     corruptions = list(corruptions)
@@ -115,6 +118,6 @@ def prepare_corrupted(
     elif source == "official":
         from .official import place_official
 
-        place_official(dataset, Path(out_dir), Path(raw_dir), corruptions)
+        place_official(dataset, Path(out_dir), Path(raw_dir), corruptions, mirror=mirror)
     else:
         raise ValueError(f"unknown corrupted source {source!r}; choose one of {CORRUPTED_SOURCES}")
