@@ -112,3 +112,31 @@ def test_trainable_selection_counts_only_trainable(setup):
     assert r_tr.n_params == r_all.n_params - model[0].weight.numel()
     assert 0 < r_tr.trace < r_all.trace  # same labels (same generator), fewer terms
     assert model[0].weight.grad is None
+
+
+@pytest.mark.parametrize("frozen", [False, True])
+def test_hook_and_vmap_per_sample_norms_equal_the_loop_on_a_bn_cnn(frozen):
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 5, 3, padding=1, stride=2),
+        torch.nn.BatchNorm2d(5),
+        torch.nn.ReLU(inplace=True),
+        torch.nn.Conv2d(5, 4, 3, padding=2, dilation=2),
+        torch.nn.BatchNorm2d(4),
+        torch.nn.ReLU(),
+        torch.nn.Flatten(),
+        torch.nn.Linear(64, 3),
+    ).double()
+    model(torch.randn(16, 3, 8, 8, dtype=torch.float64))  # non-trivial running statistics
+    if frozen:
+        for p in model[0].parameters():
+            p.requires_grad_(False)
+    x = torch.randn(30, 3, 8, 8, generator=gen(3), dtype=torch.float64)
+    y = torch.zeros(30, dtype=torch.long)
+    kw = dict(batch_size=8, chunk_size=8, params="trainable")
+    loop = fisher_trace(model, x, y, generator=gen(0), estimator="loop", **kw)
+    hooks = fisher_trace(model, x, y, generator=gen(0), per_sample_method="hooks", **kw)
+    vm = fisher_trace(model, x, y, generator=gen(0), per_sample_method="vmap", **kw)
+    assert hooks.trace == pytest.approx(loop.trace, rel=1e-10)
+    assert vm.trace == pytest.approx(loop.trace, rel=1e-10)
+    assert hooks.stderr == pytest.approx(loop.stderr, rel=1e-8)

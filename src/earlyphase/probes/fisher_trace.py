@@ -12,9 +12,12 @@ Estimators (all unbiased for the same quantity; the model is in eval mode under
 example's gradient is well defined on its own):
 
 ``"per_sample"`` (default)
-    Per-example gradients with ``torch.func.vmap(grad(...))`` over ``functional_call``,
-    ``chunk_size`` examples at a time (memory: ``chunk_size × n_params`` floats); the
-    squared norms are reduced immediately.
+    Exact per-example squared gradient norms, ``chunk_size`` examples at a time, reduced
+    immediately.  Two implementations (``per_sample_method``): layer-wise per-example
+    gradients from one batched forward/backward via module hooks (Linear, Conv2d,
+    eval-mode BatchNorm; the fast path, used automatically when it applies), and
+    ``torch.func.vmap(grad(...))`` over ``functional_call`` for any model (memory:
+    ``chunk_size × n_params`` floats).
 ``"batched"``
     One backward pass per group of ``batch_size`` examples: with independent labels
     sampled from the model, E_ŷ ∇ log p(ŷ|x_i) = 0, so cross terms vanish in expectation
@@ -99,6 +102,106 @@ def _sq_norms_per_sample(
     return torch.cat(out)
 
 
+_HOOKABLE = (nn.Linear, nn.Conv2d, nn.BatchNorm1d, nn.BatchNorm2d)
+
+
+def _hook_plan(fmodel: FunctionalModel) -> dict[str, tuple[nn.Module, list[str]]] | None:
+    """Modules owning covered parameters, if every one has a per-example-norm rule."""
+    covered = set(fmodel.names)
+    plan: dict[str, tuple[nn.Module, list[str]]] = {}
+    for mname, mod in fmodel.model.named_modules():
+        own = [
+            pn
+            for pn, _ in mod.named_parameters(recurse=False)
+            if (f"{mname}.{pn}" if mname else pn) in covered
+        ]
+        if not own:
+            continue
+        if not isinstance(mod, _HOOKABLE):
+            return None
+        if isinstance(mod, nn.Conv2d) and (
+            mod.groups != 1 or mod.padding_mode != "zeros" or isinstance(mod.padding, str)
+        ):
+            return None
+        if isinstance(mod, nn.BatchNorm1d | nn.BatchNorm2d) and mod.running_mean is None:
+            return None
+        plan[mname] = (mod, own)
+    return plan
+
+
+def _sq_norms_hooks(
+    fmodel: FunctionalModel, inputs: Tensor, labels: Tensor, chunk_size: int, plan
+) -> Tensor:
+    """Exact per-example squared gradient norms from one batched forward/backward.
+
+    Forward hooks record each covered module's input and add a zero "probe" tensor to its
+    output; the gradient of the summed loss w.r.t. that probe is the per-example output
+    gradient (examples are independent in eval mode).  Per-example parameter gradients are
+    then formed layer by layer: Linear ``g aᵀ``, Conv2d ``G · unfold(A)ᵀ``, eval-mode
+    BatchNorm ``Σ g·x̂`` and ``Σ g``, and reduced to squared norms immediately.
+    """
+    leaves = {n: t.clone().requires_grad_(True) for n, t in fmodel.base.items()}
+    out = []
+    for sl in batches(inputs.shape[0], chunk_size):
+        records: dict[str, list] = {}
+        handles = []
+
+        def make_hook(name):
+            def hook(mod, args, output):
+                probe = torch.zeros_like(output, requires_grad=True)
+                records[name] = [args[0].detach(), probe, output.detach()]
+                return output + probe
+
+            return hook
+
+        for mname, (mod, _) in plan.items():
+            handles.append(mod.register_forward_hook(make_hook(mname)))
+        try:
+            logits = fmodel(leaves, inputs[sl])
+        finally:
+            for h in handles:
+                h.remove()
+        loss = F.cross_entropy(logits, labels[sl], reduction="sum")
+        names = list(records)
+        grads = torch.autograd.grad(loss, [records[n][1] for n in names], allow_unused=True)
+        sq = torch.zeros(sl.stop - sl.start, dtype=torch.float64, device=inputs.device)
+        for name, g in zip(names, grads, strict=True):
+            if g is None:
+                continue
+            mod, own = plan[name]
+            a = records[name][0]
+            b = g.shape[0]
+            if isinstance(mod, nn.Linear):
+                a3 = a.reshape(b, -1, a.shape[-1])
+                g3 = g.reshape(b, -1, g.shape[-1])
+                if "weight" in own:
+                    if a3.shape[1] == 1:
+                        sq += (a3.pow(2).sum((1, 2)) * g3.pow(2).sum((1, 2))).double()
+                    else:
+                        sq += torch.einsum("bto,bti->boi", g3, a3).pow(2).sum((1, 2)).double()
+                if "bias" in own:
+                    sq += g3.sum(1).pow(2).sum(1).double()
+            elif isinstance(mod, nn.Conv2d):
+                g3 = g.reshape(b, g.shape[1], -1)
+                if "weight" in own:
+                    cols = F.unfold(a, mod.kernel_size, mod.dilation, mod.padding, mod.stride)
+                    sq += torch.einsum("bol,bkl->bok", g3, cols).pow(2).sum((1, 2)).double()
+                if "bias" in own:
+                    sq += g3.sum(2).pow(2).sum(1).double()
+            else:  # eval-mode BatchNorm: y = γ x̂ + β with running statistics
+                shape = [1, -1] + [1] * (a.dim() - 2)
+                xhat = (a - mod.running_mean.view(shape)) * torch.rsqrt(
+                    mod.running_var.view(shape) + mod.eps
+                )
+                g3 = g.reshape(b, g.shape[1], -1)
+                if "weight" in own:
+                    sq += (g3 * xhat.reshape(b, g.shape[1], -1)).sum(2).pow(2).sum(1).double()
+                if "bias" in own:
+                    sq += g3.sum(2).pow(2).sum(1).double()
+        out.append(sq)
+    return torch.cat(out)
+
+
 def _sq_norms_loop(fmodel: FunctionalModel, inputs: Tensor, labels: Tensor) -> Tensor:
     leaves = {n: t.clone().requires_grad_(True) for n, t in fmodel.base.items()}
     out = []
@@ -136,12 +239,17 @@ def fisher_trace(
     estimator: Estimator = "per_sample",
     chunk_size: int = 64,
     labels: Tensor | None = None,
+    per_sample_method: str = "auto",
 ) -> FisherTrace:
     """Estimate tr(F) of ``model`` over ``inputs`` (see the module docstring).
 
     ``targets`` is accepted for a uniform probe signature and ignored: the Fisher uses
     labels sampled from the model.  ``labels`` overrides the sampling (for tests).
     ``chunk_size`` bounds the per-example gradients held at once (``per_sample`` only).
+    ``per_sample_method``: ``"hooks"`` (per-layer per-example gradients from one batched
+    backward; Linear, Conv2d with groups=1, eval-mode BatchNorm), ``"vmap"``
+    (``torch.func`` per-example gradients; any module), or ``"auto"`` (hooks when every
+    covered parameter belongs to a supported module, else vmap).  Both are exact.
     """
     if estimator not in ESTIMATORS:
         raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
@@ -167,7 +275,15 @@ def fisher_trace(
                 stderr = float("nan")
         else:
             if estimator == "per_sample":
-                sq = _sq_norms_per_sample(fmodel, inputs, labels, chunk_size)
+                if per_sample_method not in ("auto", "hooks", "vmap"):
+                    raise ValueError(f"unknown per_sample_method {per_sample_method!r}")
+                plan = None if per_sample_method == "vmap" else _hook_plan(fmodel)
+                if plan is None and per_sample_method == "hooks":
+                    raise ValueError("a covered parameter belongs to a module without hook rule")
+                if plan is not None:
+                    sq = _sq_norms_hooks(fmodel, inputs, labels, chunk_size, plan)
+                else:
+                    sq = _sq_norms_per_sample(fmodel, inputs, labels, chunk_size)
             else:
                 sq = _sq_norms_loop(fmodel, inputs, labels)
             sq = sq.double()
