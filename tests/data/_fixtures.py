@@ -44,7 +44,7 @@ def mnist_c_members(n: int = 6, seed: int = 0) -> dict[str, bytes]:
     return members
 
 
-def tar_bytes(members: dict[str, bytes], links: dict[str, tuple[str, bytes]] | None = None) -> bytes:
+def tar_bytes(members: dict[str, bytes], links: dict[str, tuple[str, str]] | None = None) -> bytes:
     """A tar archive; ``links`` maps member name -> (kind "sym"|"hard", target)."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tf:

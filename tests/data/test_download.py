@@ -17,8 +17,7 @@ SHA = hashlib.sha256(PAYLOAD).hexdigest()
 
 def test_good_download_is_verified_and_renamed(http_server, tmp_path):
     http_server.files["/a.bin"] = PAYLOAD
-    dest = fetch(http_server.url("/a.bin"), tmp_path / "a.bin", md5=MD5, sha256=SHA,
-                 progress=False)
+    dest = fetch(http_server.url("/a.bin"), tmp_path / "a.bin", md5=MD5, sha256=SHA, progress=False)
     assert dest.read_bytes() == PAYLOAD
     assert not (tmp_path / "a.bin.part").exists()
 
@@ -73,8 +72,14 @@ def test_interrupted_transfer_resumes_on_rerun(http_server, tmp_path):
 def test_interrupted_transfer_recovers_within_retries(http_server, tmp_path):
     http_server.files["/a.bin"] = PAYLOAD
     http_server.drop_once.add("/a.bin")
-    dest = fetch(http_server.url("/a.bin"), tmp_path / "a.bin", md5=MD5, retries=3,
-                 backoff=0.0, progress=False)
+    dest = fetch(
+        http_server.url("/a.bin"),
+        tmp_path / "a.bin",
+        md5=MD5,
+        retries=3,
+        backoff=0.0,
+        progress=False,
+    )
     assert dest.read_bytes() == PAYLOAD
     assert len(http_server.requests) == 2
 
@@ -83,8 +88,7 @@ def test_server_ignoring_range_restarts_cleanly(http_server, tmp_path):
     http_server.files["/a.bin"] = PAYLOAD
     http_server.ignore_range = True
     (tmp_path / "a.bin.part").write_bytes(b"garbage prefix")
-    dest = fetch(http_server.url("/a.bin"), tmp_path / "a.bin", md5=MD5, retries=1,
-                 progress=False)
+    dest = fetch(http_server.url("/a.bin"), tmp_path / "a.bin", md5=MD5, retries=1, progress=False)
     assert dest.read_bytes() == PAYLOAD
 
 
@@ -101,6 +105,12 @@ def test_unreachable_host_gives_actionable_message(tmp_path):
 
 def test_missing_file_fails_fast(http_server, tmp_path):
     with pytest.raises(DownloadError, match="404"):
-        fetch(http_server.url("/nope"), tmp_path / "x", md5=MD5, retries=5, backoff=10.0,
-              progress=False)
+        fetch(
+            http_server.url("/nope"),
+            tmp_path / "x",
+            md5=MD5,
+            retries=5,
+            backoff=10.0,
+            progress=False,
+        )
     assert len(http_server.requests) == 1  # no retries (and no 10 s back-off) on a 404

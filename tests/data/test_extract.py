@@ -16,17 +16,17 @@ def _write(tmp_path, name, data):
 
 def test_extracts_tar_and_zip(tmp_path, builders):
     members = {"top/a.txt": b"hello", "top/sub/b.txt": b"world"}
-    for name, data in (("x.tar", builders.tar_bytes(members)),
-                       ("x.zip", builders.zip_bytes(members))):
+    for name, data in (
+        ("x.tar", builders.tar_bytes(members)),
+        ("x.zip", builders.zip_bytes(members)),
+    ):
         out = tmp_path / name.replace(".", "_")
         safe_extract(_write(tmp_path, name, data), out)
         assert (out / "top/a.txt").read_bytes() == b"hello"
         assert (out / "top/sub/b.txt").read_bytes() == b"world"
 
 
-@pytest.mark.parametrize(
-    "member", ["../evil.txt", "top/../../evil.txt", "/tmp/evil_abs.txt"]
-)
+@pytest.mark.parametrize("member", ["../evil.txt", "top/../../evil.txt", "/tmp/evil_abs.txt"])
 @pytest.mark.parametrize("fmt", ["tar", "zip"])
 def test_path_traversal_is_refused(tmp_path, builders, member, fmt):
     members = {"top/ok.txt": b"ok", member: b"evil"}

@@ -22,8 +22,15 @@ def test_cifar_c_archive_is_verified_extracted_and_loaded(http_server, tmp_path,
     src = builders.source_for(data, "CIFAR-10-C.tar", "CIFAR-10-C", "cifar_c")
     mirror = _serve(http_server, src, data)
     out = tmp_path / "cifar10-c"
-    place_official("cifar10", out, tmp_path / "raw", list(builders.CIFAR_NAMES), mirror=mirror,
-                   progress=False, source=src)
+    place_official(
+        "cifar10",
+        out,
+        tmp_path / "raw",
+        list(builders.CIFAR_NAMES),
+        mirror=mirror,
+        progress=False,
+        source=src,
+    )
     assert (tmp_path / "raw" / "CIFAR-10-C.tar").is_file()
     assert available_corruptions(out, "cifar_c") == sorted(builders.CIFAR_NAMES)
     full = np.load(out / "contrast.npy")
@@ -37,8 +44,15 @@ def test_mnist_c_archive_is_verified_extracted_and_loaded(http_server, tmp_path,
     src = builders.source_for(data, "mnist_c.zip", "mnist_c", "mnist_c")
     mirror = _serve(http_server, src, data)
     out = tmp_path / "mnist-c"
-    place_official("mnist", out, tmp_path / "raw", list(builders.MNIST_NAMES), mirror=mirror,
-                   progress=False, source=src)
+    place_official(
+        "mnist",
+        out,
+        tmp_path / "raw",
+        list(builders.MNIST_NAMES),
+        mirror=mirror,
+        progress=False,
+        source=src,
+    )
     x, y = load_corrupted(out, "mnist_c", "stripe", 1)
     assert x.shape == (6, 28, 28, 1) and y.dtype == np.int64
 
@@ -58,8 +72,16 @@ def test_damaged_archive_never_lands_in_place(http_server, tmp_path, builders, d
     mirror = _serve(http_server, src, served)
     out = tmp_path / "cifar10-c"
     with pytest.raises(ChecksumError):
-        place_official("cifar10", out, tmp_path / "raw", ["contrast"], mirror=mirror,
-                       progress=False, source=src, retries=1)
+        place_official(
+            "cifar10",
+            out,
+            tmp_path / "raw",
+            ["contrast"],
+            mirror=mirror,
+            progress=False,
+            source=src,
+            retries=1,
+        )
     assert not out.exists()
     assert not (tmp_path / "raw" / "CIFAR-10-C.tar").exists()
     assert list(tmp_path.glob(".cifar10-c*")) == []  # no temporary leftovers
@@ -73,8 +95,15 @@ def test_traversal_archive_is_refused_even_with_matching_checksum(http_server, t
     mirror = _serve(http_server, src, data)
     out = tmp_path / "work" / "cifar10-c"
     with pytest.raises(UnsafeArchiveError):
-        place_official("cifar10", out, tmp_path / "raw", ["contrast"], mirror=mirror,
-                       progress=False, source=src)
+        place_official(
+            "cifar10",
+            out,
+            tmp_path / "raw",
+            ["contrast"],
+            mirror=mirror,
+            progress=False,
+            source=src,
+        )
     assert not out.exists()
     assert not list(tmp_path.rglob("escaped.npy"))
 
@@ -86,8 +115,15 @@ def test_archive_with_misshaped_file_is_rejected(http_server, tmp_path, builders
     src = builders.source_for(data, "CIFAR-10-C.tar", "CIFAR-10-C", "cifar_c")
     mirror = _serve(http_server, src, data)
     with pytest.raises(CorruptDataError, match="contrast.npy"):
-        place_official("cifar10", tmp_path / "c", tmp_path / "raw", ["contrast"],
-                       mirror=mirror, progress=False, source=src)
+        place_official(
+            "cifar10",
+            tmp_path / "c",
+            tmp_path / "raw",
+            ["contrast"],
+            mirror=mirror,
+            progress=False,
+            source=src,
+        )
     assert not (tmp_path / "c").exists()
 
 
@@ -97,8 +133,14 @@ def test_prepare_corrupted_official_offline_names_the_archive(tmp_path, monkeypa
 
     monkeypatch.setattr(dl.time, "sleep", lambda s: None)
     with pytest.raises(OSError) as info:
-        prepare_corrupted("cifar10", "official", tmp_path / "clean", tmp_path / "c",
-                          tmp_path / "raw", ["contrast"])
+        prepare_corrupted(
+            "cifar10",
+            "official",
+            tmp_path / "clean",
+            tmp_path / "c",
+            tmp_path / "raw",
+            ["contrast"],
+        )
     msg = str(info.value)
     assert "http://127.0.0.1:1/records/2535967/files/CIFAR-10-C.tar" in msg
     assert "56bf5dcef84df0e2308c6dcbcbbd8499" in msg

@@ -95,8 +95,14 @@ def _transfer(url: str, part: Path, timeout: float, progress: bool, expected: in
         if progress:
             from tqdm import tqdm
 
-            bar = tqdm(total=total, initial=offset, unit="B", unit_scale=True,
-                       desc=part.name.removesuffix(".part"), leave=False)
+            bar = tqdm(
+                total=total,
+                initial=offset,
+                unit="B",
+                unit_scale=True,
+                desc=part.name.removesuffix(".part"),
+                leave=False,
+            )
         written = offset
         try:
             with open(part, mode) as fh:
@@ -156,9 +162,13 @@ def fetch(
     if last_error is not None or not part.exists():
         raise DownloadError(
             f"could not download {dest.name} from {url} after {max(1, retries)} attempt(s): "
-            f"{last_error}. " + _manual_hint(url, dest, md5, sha256)
-            + (f" A partial download is kept at {part} and will be resumed." if part.exists()
-               else "")
+            f"{last_error}. "
+            + _manual_hint(url, dest, md5, sha256)
+            + (
+                f" A partial download is kept at {part} and will be resumed."
+                if part.exists()
+                else ""
+            )
         )
     if not verify(part, md5, sha256):
         bad = quarantine(part, dest)

@@ -110,7 +110,7 @@ def generate_corrupted(
     def _store(result):
         c, s, start, out, dt = result
         offset = sev_pos[s] * n + start
-        targets[c][offset:offset + len(out)] = out
+        targets[c][offset : offset + len(out)] = out
         seconds[c] += dt
 
     bar = None
@@ -133,5 +133,5 @@ def generate_corrupted(
         bar.close()
     for arr in targets.values():
         arr.flush()
-    del targets
+    targets.clear()  # close the memory maps
     return seconds

@@ -40,7 +40,8 @@ def check_cifar_c(folder: Path, corruptions: list[str]) -> int:
         arr = _header(folder / f"{c}.npy")
         if arr.shape != (n5, 32, 32, 3) or arr.dtype != np.uint8:
             raise CorruptDataError(
-                f"{folder / f'{c}.npy'} is {arr.dtype} {arr.shape}, expected uint8 ({n5}, 32, 32, 3)"
+                f"{folder / f'{c}.npy'} is {arr.dtype} {arr.shape}, "
+                f"expected uint8 ({n5}, 32, 32, 3)"
             )
     return n5 // 5
 
@@ -77,8 +78,15 @@ def place_official(
     it to serve small fixture archives.
     """
     src = source or corrupted_archive(dataset)
-    archive = fetch(src.url(mirror), Path(raw_dir) / src.filename, md5=src.md5,
-                    sha256=src.sha256, size=src.size, progress=progress, retries=retries)
+    archive = fetch(
+        src.url(mirror),
+        Path(raw_dir) / src.filename,
+        md5=src.md5,
+        sha256=src.sha256,
+        size=src.size,
+        progress=progress,
+        retries=retries,
+    )
     with atomic_dir(Path(out_dir)) as tmp:
         scratch = tmp / ".extract"
         safe_extract(archive, scratch)
@@ -91,6 +99,12 @@ def place_official(
         for item in top.iterdir():
             os.replace(item, tmp / item.name)
         shutil.rmtree(scratch)
-        meta = {"dataset": dataset, "source": "official", "archive": src.filename,
-                "md5": src.md5, "images_per_severity": n, "checked": list(corruptions)}
+        meta = {
+            "dataset": dataset,
+            "source": "official",
+            "archive": src.filename,
+            "md5": src.md5,
+            "images_per_severity": n,
+            "checked": list(corruptions),
+        }
         (tmp / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")

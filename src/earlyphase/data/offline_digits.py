@@ -26,7 +26,7 @@ def digits_28x28() -> tuple[np.ndarray, np.ndarray]:
     big = resize(small, (len(small), _BOX, _BOX), order=1, anti_aliasing=True, mode="edge")
     big = np.clip(big, 0.0, 1.0)
     out = np.zeros((len(small), 28, 28, 1), dtype=np.uint8)
-    out[:, _PAD:_PAD + _BOX, _PAD:_PAD + _BOX, 0] = np.round(big * 255).astype(np.uint8)
+    out[:, _PAD : _PAD + _BOX, _PAD : _PAD + _BOX, 0] = np.round(big * 255).astype(np.uint8)
     return out, bunch.target.astype(np.int64)
 
 
@@ -48,6 +48,6 @@ def offline_digits(
         raise ValueError(f"train_size must be positive, got {train_size}")
     images, labels = digits_28x28()
     order = np.random.default_rng(seed).permutation(DIGITS_TOTAL)
-    test_idx = order[DIGITS_TOTAL - test_size:]
+    test_idx = order[DIGITS_TOTAL - test_size :]
     train_idx = order[:train_size]
     return (images[train_idx], labels[train_idx]), (images[test_idx], labels[test_idx])

@@ -18,27 +18,38 @@ _SIZE = 32
 _CHUNK = 2048
 
 
+def _field(shape: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Signed distance-like field of one shape (negative inside) at local coords u, v."""
+    au, av = np.abs(u), np.abs(v)
+    box = np.maximum(au, av)
+    r = np.sqrt(u**2 + v**2)
+    if shape == 0:  # disc
+        return r - 1.0
+    if shape == 1:  # square
+        return box - 0.8
+    if shape == 2:  # triangle
+        return np.maximum.reduce([v - 0.7, -0.9 - v, 1.6 * au - 0.7 + 0.5 * v])
+    if shape == 3:  # ring
+        return np.abs(r - 0.75) - 0.25
+    if shape == 4:  # cross
+        return np.minimum(np.maximum(au - 0.3, av - 1.0), np.maximum(av - 0.3, au - 1.0))
+    if shape == 5:  # horizontal bars
+        return np.maximum(box - 0.9, 0.35 * np.sin(v * 3.5 * np.pi))
+    if shape == 6:  # vertical bars
+        return np.maximum(box - 0.9, 0.35 * np.sin(u * 3.5 * np.pi))
+    if shape == 7:  # diamond
+        return au + av - 1.0
+    if shape == 8:  # checker
+        return np.maximum(box - 0.9, 0.3 * np.sin(u * 2 * np.pi) * np.sin(v * 2 * np.pi))
+    return np.maximum(np.abs(au - av) - 0.25, r - 1.05)  # X
+
+
 def _shape_masks(shape_id: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Soft-edged masks in [0, 1] for each image's shape; u, v are (N, H, W) local coords."""
-    r = np.sqrt(u**2 + v**2)
-    au, av = np.abs(u), np.abs(v)
-    inside_box = np.maximum(au, av)
-    # signed "distance-like" fields: negative inside the shape
-    fields = [
-        r - 1.0,  # disc
-        inside_box - 0.8,  # square
-        np.maximum.reduce([v - 0.7, -0.9 - v + 0.0 * u, 1.6 * au - 0.7 + 0.5 * v]),  # triangle
-        np.abs(r - 0.75) - 0.25,  # ring
-        np.minimum(np.maximum(au - 0.3, av - 1.0), np.maximum(av - 0.3, au - 1.0)),  # cross
-        np.maximum(inside_box - 0.9, 0.35 * np.sin(v * 3.5 * np.pi)),  # horizontal bars
-        np.maximum(inside_box - 0.9, 0.35 * np.sin(u * 3.5 * np.pi)),  # vertical bars
-        au + av - 1.0,  # diamond
-        np.maximum(inside_box - 0.9, 0.3 * np.sin(u * 2 * np.pi) * np.sin(v * 2 * np.pi)),  # checker
-        np.maximum(np.abs(au - av) - 0.25, r - 1.05),  # X
-    ]
-    stacked = np.stack(fields)  # (S, N, H, W)
-    n = np.arange(u.shape[0])
-    field = stacked[shape_id, n]
+    field = np.empty_like(u)
+    for s in np.unique(shape_id):
+        sel = shape_id == s
+        field[sel] = _field(int(s), u[sel], v[sel])
     return np.clip(0.5 - field * 6.0, 0.0, 1.0)  # about 1/6 unit soft edge
 
 
@@ -76,8 +87,10 @@ def _render(labels: np.ndarray, num_classes: int, rng: np.random.Generator) -> n
     fg = _hsv_to_rgb(hue, rng.uniform(0.55, 1.0, n), rng.uniform(0.6, 1.0, n))  # (N, 3)
     bg0 = _hsv_to_rgb(rng.uniform(0, 1, n), rng.uniform(0.0, 0.35, n), rng.uniform(0.1, 0.6, n))
     grad_dir = rng.uniform(0, 2 * np.pi, n)
-    ramp = (np.cos(grad_dir)[:, None, None] * (xx[None] - 16) + np.sin(grad_dir)[:, None, None]
-            * (yy[None] - 16)) / 32.0
+    ramp = (
+        np.cos(grad_dir)[:, None, None] * (xx[None] - 16)
+        + np.sin(grad_dir)[:, None, None] * (yy[None] - 16)
+    ) / 32.0
     bg = bg0[:, None, None, :] + 0.25 * ramp[..., None]
     img = mask * fg[:, None, None, :] + (1 - mask) * bg
     img += rng.normal(0.0, 0.04, img.shape)

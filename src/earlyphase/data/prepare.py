@@ -67,16 +67,24 @@ def prepare_clean(
         train, test = _offline_split(dataset, offline, seed)
     else:
         raise ValueError(f"unknown clean source {source!r}; choose one of {CLEAN_SOURCES}")
-    for split, (x, y) in (("train", train), ("test", test)):
+    for split, (x, _) in (("train", train), ("test", test)):
         if x.shape[1:] != spec.image_shape or x.dtype != np.uint8:
-            raise RuntimeError(f"{dataset} {split}: got {x.dtype} {x.shape}, expected uint8 "
-                               f"(N, {', '.join(map(str, spec.image_shape))})")
+            raise RuntimeError(
+                f"{dataset} {split}: got {x.dtype} {x.shape}, expected uint8 "
+                f"(N, {', '.join(map(str, spec.image_shape))})"
+            )
     with atomic_dir(Path(out_dir)) as tmp:
         for split, (x, y) in (("train", train), ("test", test)):
             np.save(tmp / f"{split}_images.npy", np.ascontiguousarray(x, dtype=np.uint8))
             np.save(tmp / f"{split}_labels.npy", np.asarray(y, dtype=np.int64))
-        meta = {"dataset": dataset, "source": source, "seed": seed, "offline": offline,
-                "train_size": int(len(train[1])), "test_size": int(len(test[1]))}
+        meta = {
+            "dataset": dataset,
+            "source": source,
+            "seed": seed,
+            "offline": offline,
+            "train_size": int(len(train[1])),
+            "test_size": int(len(test[1])),
+        }
         (tmp / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
 
 
@@ -110,10 +118,16 @@ def prepare_corrupted(
         from .generate import generate_corrupted
 
         with atomic_dir(Path(out_dir)) as tmp:
-            generate_corrupted(spec.corruption_kind, Path(clean_dir), tmp, corruptions,
-                               seed=seed, workers=workers)
-            meta = {"dataset": dataset, "source": source, "seed": seed,
-                    "corruptions": corruptions, "clean_dir": str(clean_dir)}
+            generate_corrupted(
+                spec.corruption_kind, Path(clean_dir), tmp, corruptions, seed=seed, workers=workers
+            )
+            meta = {
+                "dataset": dataset,
+                "source": source,
+                "seed": seed,
+                "corruptions": corruptions,
+                "clean_dir": str(clean_dir),
+            }
             (tmp / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
     elif source == "official":
         from .official import place_official

@@ -36,4 +36,4 @@ def check_severity(severity: int, allowed: range | tuple = range(1, 6)) -> int:
 
 def rgb_to_gray(x: np.ndarray) -> np.ndarray:
     """ITU-R 601 luma (the weights of OpenCV's RGB2GRAY) of float NHW3 -> NHW1."""
-    return (x[..., 0:1] * 0.299 + x[..., 1:2] * 0.587 + x[..., 2:3] * 0.114)
+    return x[..., 0:1] * 0.299 + x[..., 1:2] * 0.587 + x[..., 2:3] * 0.114

@@ -79,7 +79,7 @@ def disk_kernel(radius: float, alias_blur: float) -> np.ndarray:
     lo = min(nz[0].min(), nz[1].min())
     hi = max(nz[0].max(), nz[1].max())
     lo = min(lo, k.shape[0] - 1 - hi)  # keep the kernel centred
-    return k[lo:k.shape[0] - lo, lo:k.shape[1] - lo]
+    return k[lo : k.shape[0] - lo, lo : k.shape[1] - lo]
 
 
 def defocus_blur(x: np.ndarray, radius: float, alias_blur: float) -> np.ndarray:
@@ -142,8 +142,8 @@ def clipped_zoom(x: np.ndarray, factor: float) -> np.ndarray:
     top = (h - ch) // 2
     n_out = int(round(ch * factor))
     trim = (n_out - h) // 2
-    m = _linear_zoom_matrix(ch, n_out)[trim:trim + h]
-    crop = np.moveaxis(x[:, top:top + ch, top:top + ch], -1, 1)  # (N, C, ch, ch)
+    m = _linear_zoom_matrix(ch, n_out)[trim : trim + h]
+    crop = np.moveaxis(x[:, top : top + ch, top : top + ch], -1, 1)  # (N, C, ch, ch)
     return np.moveaxis(m @ crop @ m.T, 1, -1)
 
 

@@ -50,8 +50,13 @@ SPATTER = (
 # (alpha, sigma, affine jitter) in pixels: 32 * the published fractions
 ELASTIC = tuple(
     (32 * a, 32 * s, 32 * j)
-    for a, s, j in ((0, 0, 0.08), (0.05, 0.2, 0.07), (0.08, 0.06, 0.06), (0.1, 0.04, 0.05),
-                    (0.1, 0.03, 0.03))
+    for a, s, j in (
+        (0, 0, 0.08),
+        (0.05, 0.2, 0.07),
+        (0.08, 0.06, 0.06),
+        (0.1, 0.04, 0.05),
+        (0.1, 0.03, 0.03),
+    )
 )
 CONTRAST = (0.75, 0.5, 0.4, 0.3, 0.15)
 BRIGHTNESS = (0.05, 0.1, 0.15, 0.2, 0.3)
@@ -128,7 +133,10 @@ def zoom_blur(images, severity, rng):
 
 
 def fog(images, severity, rng):
-    """Plasma-fractal fog (32x32 map), (strength, decay) = (.2,3)/(.5,3)/(.75,2.5)/(1,2)/(1.5,1.75)."""
+    """Plasma-fractal fog on a 32x32 map.
+
+    (strength, decay) = (.2,3)/(.5,3)/(.75,2.5)/(1,2)/(1.5,1.75). Same as the original.
+    """
     strength, decay = _param(FOG, severity)
     return to_uint8(weather.fog(to_float(images), strength, decay, rng, mapsize=32))
 

@@ -25,8 +25,8 @@ def canny_like_opencv(img: np.ndarray, low: float, high: float) -> np.ndarray:
     h, w = mag.shape[1:]
     keep = np.zeros(mag.shape, dtype=bool)
     for s, (dy, dx) in offsets.items():
-        fwd = padded[:, 1 + dy:1 + dy + h, 1 + dx:1 + dx + w]
-        bwd = padded[:, 1 - dy:1 - dy + h, 1 - dx:1 - dx + w]
+        fwd = padded[:, 1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w]
+        bwd = padded[:, 1 - dy : 1 - dy + h, 1 - dx : 1 - dx + w]
         keep |= (sector == s) & (mag > bwd) & (mag >= fwd)
     weak = keep & (mag >= low)
     strong = keep & (mag >= high)

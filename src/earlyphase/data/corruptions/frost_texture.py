@@ -37,14 +37,16 @@ def _needles(size: int, rng: np.random.Generator) -> np.ndarray:
             y1, x1 = cy + length * np.sin(ang), cx + length * np.cos(ang)
             rr, cc, val = line_aa(int(cy), int(cx), int(y1), int(x1))
             ok = (rr >= 0) & (rr < size) & (cc >= 0) & (cc < size)
-            canvas[rr[ok], cc[ok]] = np.maximum(canvas[rr[ok], cc[ok]], val[ok] * rng.uniform(0.4, 1))
+            strength = rng.uniform(0.4, 1)
+            canvas[rr[ok], cc[ok]] = np.maximum(canvas[rr[ok], cc[ok]], val[ok] * strength)
             for frac in (0.35, 0.6, 0.85):  # side branches
                 by, bx = cy + frac * (y1 - cy), cx + frac * (x1 - cx)
                 for side in (-1, 1):
                     ba = ang + side * np.pi / 3
                     bl = length * (1 - frac) * 0.6
-                    rr, cc, val = line_aa(int(by), int(bx), int(by + bl * np.sin(ba)),
-                                          int(bx + bl * np.cos(ba)))
+                    rr, cc, val = line_aa(
+                        int(by), int(bx), int(by + bl * np.sin(ba)), int(bx + bl * np.cos(ba))
+                    )
                     ok = (rr >= 0) & (rr < size) & (cc >= 0) & (cc < size)
                     canvas[rr[ok], cc[ok]] = np.maximum(canvas[rr[ok], cc[ok]], 0.6 * val[ok])
     return canvas
@@ -72,4 +74,6 @@ def frost_crops(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
     y0 = rng.integers(0, TEXTURE_SIZE - size, n)
     x0 = rng.integers(0, TEXTURE_SIZE - size, n)
     ar = np.arange(size)
-    return bank[which[:, None, None], (y0[:, None] + ar)[:, :, None], (x0[:, None] + ar)[:, None, :]]
+    rows = (y0[:, None] + ar)[:, :, None]
+    cols = (x0[:, None] + ar)[:, None, :]
+    return bank[which[:, None, None], rows, cols]

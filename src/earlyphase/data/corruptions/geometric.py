@@ -17,8 +17,9 @@ def affine_sample(
 ) -> np.ndarray:
     """Warp each image of (N, H, W, C) by its own inverse map ``A`` (N, 2, 2), ``t`` (N, 2)."""
     n, h, w, c = x.shape
-    yy, xx = np.meshgrid(np.arange(h, dtype=np.float64), np.arange(w, dtype=np.float64),
-                         indexing="ij")
+    yy, xx = np.meshgrid(
+        np.arange(h, dtype=np.float64), np.arange(w, dtype=np.float64), indexing="ij"
+    )
     src_x = a[:, 0, 0, None, None] * xx + a[:, 0, 1, None, None] * yy + t[:, 0, None, None]
     src_y = a[:, 1, 0, None, None] * xx + a[:, 1, 1, None, None] * yy + t[:, 1, None, None]
     return sample(x, src_y, src_x, mode, cval)
@@ -44,14 +45,20 @@ def centred(a: np.ndarray, centre: float) -> np.ndarray:
 def shear_matrix(shear: np.ndarray) -> np.ndarray:
     """skimage (<= 0.18) ``AffineTransform(shear=s)`` linear part: [[1, -sin s], [0, cos s]]."""
     z = np.zeros_like(shear)
-    return np.stack([np.stack([np.ones_like(shear), -np.sin(shear)], -1),
-                     np.stack([z, np.cos(shear)], -1)], -2)
+    return np.stack(
+        [np.stack([np.ones_like(shear), -np.sin(shear)], -1), np.stack([z, np.cos(shear)], -1)], -2
+    )
 
 
 def rotation_matrix(angle: np.ndarray) -> np.ndarray:
     """``AffineTransform(rotation=r)`` linear part: [[cos r, -sin r], [sin r, cos r]]."""
-    return np.stack([np.stack([np.cos(angle), -np.sin(angle)], -1),
-                     np.stack([np.sin(angle), np.cos(angle)], -1)], -2)
+    return np.stack(
+        [
+            np.stack([np.cos(angle), -np.sin(angle)], -1),
+            np.stack([np.sin(angle), np.cos(angle)], -1),
+        ],
+        -2,
+    )
 
 
 def affine_from_points(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -85,6 +92,7 @@ def elastic_transform(
     if sigma > 0:
         noise = ndimage.gaussian_filter(noise, (0, 0, sigma, sigma), mode="reflect", truncate=3)
     dx, dy = noise[0] * alpha, noise[1] * alpha
-    yy, xx = np.meshgrid(np.arange(h, dtype=np.float64), np.arange(w, dtype=np.float64),
-                         indexing="ij")
+    yy, xx = np.meshgrid(
+        np.arange(h, dtype=np.float64), np.arange(w, dtype=np.float64), indexing="ij"
+    )
     return sample(warped, yy + dy, xx + dx, mode="reflect")

@@ -21,8 +21,14 @@ from .frost_texture import frost_crops
 from .plasma import plasma_fractal
 
 
-def fog(x: np.ndarray, strength: float, wibbledecay: float, rng: np.random.Generator,
-        mapsize: int = 32, sub_batch: int = 256) -> np.ndarray:
+def fog(
+    x: np.ndarray,
+    strength: float,
+    wibbledecay: float,
+    rng: np.random.Generator,
+    mapsize: int = 32,
+    sub_batch: int = 256,
+) -> np.ndarray:
     """Add a plasma-fractal haze and rescale by ``max / (max + strength)`` per image."""
     n, h, w, _ = x.shape
     haze = np.empty((n, h, w))
@@ -52,8 +58,11 @@ def snow(x: np.ndarray, params: tuple, rng: np.random.Generator) -> np.ndarray:
     layer = np.floor(np.clip(layer, 0, 1) * 255) / 255.0
     layer = blur.motion_blur(layer, radius, sigma, rng.uniform(-135, -45, n))
     layer = np.round(layer * 255) / 255.0
-    bright = np.maximum(x, rgb_to_gray(x) * 1.5 + 0.5) if x.shape[-1] == 3 else \
-        np.maximum(x, x * 1.5 + 0.5)
+    bright = (
+        np.maximum(x, rgb_to_gray(x) * 1.5 + 0.5)
+        if x.shape[-1] == 3
+        else np.maximum(x, x * 1.5 + 0.5)
+    )
     x = keep * x + (1 - keep) * bright
     return x + layer + layer[:, ::-1, ::-1]
 
@@ -106,8 +115,9 @@ def spatter_water(x: np.ndarray, params: tuple, rng: np.random.Generator) -> np.
     return x + m[..., None] * colour[None, None, None, : x.shape[-1]]
 
 
-def spatter_mud(x: np.ndarray, params: tuple, rng: np.random.Generator,
-                colour=(63, 42, 20)) -> np.ndarray:
+def spatter_mud(
+    x: np.ndarray, params: tuple, rng: np.random.Generator, colour=(63, 42, 20)
+) -> np.ndarray:
     """Mud splashes (severities 4-5 of CIFAR-C; the only MNIST-C variant, grey 63)."""
     loc, scale, sigma, threshold, mud_sigma, _ = params
     n, h, w, c = x.shape
