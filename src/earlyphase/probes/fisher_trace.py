@@ -146,7 +146,7 @@ def _sq_norms_hooks(
         records: dict[str, list] = {}
         handles = []
 
-        def make_hook(name):
+        def make_hook(name, records=records):
             def hook(mod, args, output):
                 probe = torch.zeros_like(output, requires_grad=True)
                 records[name] = [args[0].detach(), probe, output.detach()]
