@@ -19,7 +19,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from earlyphase.atomic import atomic_path, save_torch
+from earlyphase.atomic import atomic_path
 from earlyphase.batches import BatchStream, Normalizer, stream_generator, to_nchw_tensor
 from earlyphase.data.loaders import load_clean
 from earlyphase.interventions import build_interventions
@@ -40,6 +43,27 @@ CHECKPOINT_NAME = "checkpoint.pt"
 
 class CorruptCheckpointError(RuntimeError):
     """A resume checkpoint that cannot be read."""
+
+
+PAUSE_ENV, RELEASE_ENV = "EARLYPHASE_TEST_PAUSE_AT", "EARLYPHASE_TEST_RELEASE"
+
+
+def pause_point(point: str) -> None:
+    """Test hook, inert unless ``$EARLYPHASE_TEST_PAUSE_AT`` equals ``point``.
+
+    Points: ``step:<i>`` (after step i and its checkpoint), ``checkpoint:<i>`` (inside the
+    atomic checkpoint write: the partial file exists, the rename has not happened),
+    ``probe:<i>`` (inside the probe of step i) and ``final`` (inside the write of final/).
+    The process prints ``EARLYPHASE_PAUSED <point>`` on stderr and sleeps there until the
+    file ``$EARLYPHASE_TEST_RELEASE`` exists (forever without it), so a robustness test can
+    SIGKILL it at a known spot. See tests/robustness and docs/robustness.md.
+    """
+    if os.environ.get(PAUSE_ENV) != point:
+        return
+    print(f"EARLYPHASE_PAUSED {point}", file=sys.stderr, flush=True)
+    release = os.environ.get(RELEASE_ENV)
+    while not (release and os.path.exists(release)):
+        time.sleep(0.05)
 
 
 def pick_device(requested: str = "auto") -> torch.device:
@@ -144,6 +168,7 @@ class Trainer:
         if self.probes is None or self.step % probe["every"] or self.step > probe["window"]:
             return
         record = self.probes(self.model, self.step)
+        pause_point(f"probe:{self.step}")
         record["step"] = self.step
         self.probe_rows.append(record)
 
@@ -164,7 +189,9 @@ class Trainer:
         }
 
     def save_checkpoint(self) -> None:
-        save_torch(self.run_dir / CHECKPOINT_NAME, self._checkpoint_state())
+        with atomic_path(self.run_dir / CHECKPOINT_NAME) as partial:
+            torch.save(self._checkpoint_state(), partial)
+            pause_point(f"checkpoint:{self.step}")
 
     def try_resume(self) -> bool:
         path = self.run_dir / CHECKPOINT_NAME
@@ -245,6 +272,7 @@ class Trainer:
             self._maybe_probe()
             if self.step % self.checkpoint_every == 0 and self.step < total:
                 self.save_checkpoint()
+            pause_point(f"step:{self.step}")
         bar.close()
         if self.status["status"] == "running":
             self.status = {"status": "completed", "diverged_at": None}
@@ -262,6 +290,7 @@ class Trainer:
             probe_frame.to_parquet(final / "probes.parquet", index=False)
             torch.save({"model": self.model.state_dict(), "normalizer": self.normalizer.state_dict(),
                         "config": self.config, "status": self.status}, final / "model.pt")
+            pause_point("final")
         checkpoint = self.run_dir / CHECKPOINT_NAME
         if checkpoint.exists():
             checkpoint.unlink()
