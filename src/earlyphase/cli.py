@@ -7,6 +7,7 @@ resolved JSON config of the job, so a rule's command line is the whole story of 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -51,14 +52,28 @@ def cmd_prepare_ood(args) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def _job_device(requested: str):
+    """The device of this job: a GPU of its own from the pool on a multi-GPU machine."""
+    from earlyphase.gpu_pool import claimed_device
+
+    with claimed_device(requested) as device:
+        if device.startswith("cuda:"):
+            import torch
+
+            torch.cuda.set_device(device)
+        yield device
+
+
 def cmd_train(args) -> int:
     from earlyphase.train import train_run
 
     import torch
 
     torch.set_num_threads(args.threads)
-    status = train_run(args.config, args.run_dir, args.data, device=args.device,
-                       checkpoint_every=args.checkpoint_every, progress=not args.no_progress)
+    with _job_device(args.device) as device:
+        status = train_run(args.config, args.run_dir, args.data, device=device,
+                           checkpoint_every=args.checkpoint_every, progress=not args.no_progress)
     print(json.dumps(status))
     return 0
 
@@ -66,9 +81,10 @@ def cmd_train(args) -> int:
 def cmd_evaluate(args) -> int:
     from earlyphase.evaluate import evaluate_run
 
-    evaluate_run(args.final, args.clean, args.ood, _csv_list(args.corruptions),
-                 [int(s) for s in _csv_list(args.severities)], args.out, device=args.device,
-                 batch_size=args.batch_size)
+    with _job_device(args.device) as device:
+        evaluate_run(args.final, args.clean, args.ood, _csv_list(args.corruptions),
+                     [int(s) for s in _csv_list(args.severities)], args.out, device=device,
+                     batch_size=args.batch_size)
     return 0
 
 
@@ -160,8 +176,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError, RuntimeError) as err:
-        print(f"earlyphase {args.command}: error: {err}", file=sys.stderr)
+    except (ValueError, OSError, RuntimeError) as err:  # bad input, missing/corrupt files, OOM
+        hint = ""
+        if "out of memory" in str(err).lower():
+            hint = ("\n  hint: out of memory; lower the batch size or give the rule more memory "
+                    "(mem_mb, or a larger GPU); a training run resumes from its last checkpoint")
+        print(f"earlyphase {args.command}: error: {err}{hint}", file=sys.stderr)
         return 2
 
 
