@@ -9,6 +9,9 @@
 configfile: "params.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
@@ -31,4 +34,4 @@ rule data:
 rule runs:
     input:
         [f"{run_dir(run_id)}/final" for run_id in RUNS]
-        + [eval_path(run_id) for run_id in RUNS if run_id not in PROBE_ONLY_RUNS],
+        + [eval_path(run_id) for run_id in sorted(EVALUATED)],

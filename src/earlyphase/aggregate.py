@@ -13,12 +13,15 @@ from pathlib import Path
 import pandas as pd
 
 
-def run_record(final_dir: Path | str, eval_path: Path | str) -> dict:
-    """The tidy row of one run (accuracies in percent; NaN for diverged runs)."""
+def run_record(final_dir: Path | str, eval_path: Path | str | None) -> dict:
+    """The tidy row of one run (accuracies in percent; NaN for diverged or unevaluated runs)."""
     final_dir = Path(final_dir)
     config = json.loads((final_dir / "config.json").read_text())
     status = json.loads((final_dir / "status.json").read_text())
-    evaluation = pd.read_parquet(eval_path)
+    if eval_path is None:
+        evaluation = pd.DataFrame({"split": ["id"], "accuracy": [float("nan")]})
+    else:
+        evaluation = pd.read_parquet(eval_path)
     ood = evaluation[evaluation["split"] == "ood"]
     return {
         "setup": config["setup"],
@@ -28,6 +31,7 @@ def run_record(final_dir: Path | str, eval_path: Path | str) -> dict:
         "lr_scale": config["lr_scale"],
         "gu_k": config["gu_k"],
         "seed": config["seed"],
+        "total_steps": config["total_steps"],
         "status": status["status"],
         "diverged_at": status["diverged_at"],
         "id_acc": float(evaluation.loc[evaluation["split"] == "id", "accuracy"].iloc[0]),

@@ -28,7 +28,7 @@ def cmd_validate(args) -> int:
     from earlyphase.params import load_params
 
     config = load_params(args.params, *args.overlay)
-    from earlyphase.runs import all_runs
+    from earlyphase.experiments import all_runs
 
     print(f"params OK: {len(all_runs(config))} training runs")
     return 0
@@ -66,9 +66,9 @@ def _job_device(requested: str):
 
 
 def cmd_train(args) -> int:
-    from earlyphase.train import train_run
-
     import torch
+
+    from earlyphase.train import train_run
 
     torch.set_num_threads(args.threads)
     with _job_device(args.device) as device:
@@ -97,19 +97,15 @@ def cmd_aggregate(args) -> int:
 
 
 def cmd_report(args) -> int:
+    import importlib
+
     import pandas as pd
 
-    runs = pd.read_parquet(args.runs)
-    if args.artifact == "table1":
-        from earlyphase.report.table1 import write_table1
-
-        write_table1(runs, args.out, Path(args.out).with_suffix(".csv"), caption_note=args.note)
-    elif args.artifact == "figure1":
-        from earlyphase.report.figure1 import plot_figure1
-
-        plot_figure1(runs, Path(args.out).with_suffix(""))
-    else:
-        raise SystemExit(f"unknown artifact {args.artifact!r}")
+    try:
+        module = importlib.import_module(f"earlyphase.report.{args.artifact}")
+    except ModuleNotFoundError:
+        raise ValueError(f"no report module earlyphase.report.{args.artifact}") from None
+    module.render([pd.read_parquet(path) for path in args.runs], Path(args.out), note=args.note)
     return 0
 
 
@@ -164,8 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_aggregate)
 
     p = sub.add_parser("report", help="render a table or figure from an aggregate table")
-    p.add_argument("artifact", choices=["table1", "figure1"])
-    p.add_argument("--runs", required=True)
+    p.add_argument("artifact", help="a module of earlyphase.report, e.g. table1, figure1")
+    p.add_argument("--runs", nargs="+", required=True, help="aggregate tables (parquet)")
     p.add_argument("--out", required=True)
     p.add_argument("--note", default="")
     p.set_defaults(func=cmd_report)

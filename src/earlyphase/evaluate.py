@@ -22,7 +22,7 @@ from earlyphase.train import pick_device
 
 
 def _normalize(images_nhwc: np.ndarray, normalizer: dict, device: torch.device) -> torch.Tensor:
-    tensor = torch.from_numpy(np.ascontiguousarray(images_nhwc)).to(device).permute(0, 3, 1, 2).float()
+    tensor = torch.from_numpy(np.array(images_nhwc, copy=True)).to(device).permute(0, 3, 1, 2).float()
     mean = torch.tensor(normalizer["mean"], device=device).view(1, -1, 1, 1)
     std = torch.tensor(normalizer["std"], device=device).view(1, -1, 1, 1)
     return (tensor / 255.0 - mean) / std

@@ -5,16 +5,17 @@ from __future__ import annotations
 import copy
 
 from earlyphase import runs
+from earlyphase.experiments import all_runs, experiment_runs
 
 
 def test_table1_grid_has_the_papers_seed_counts(default_params):
-    table1 = runs.table1_runs(default_params)
+    table1 = experiment_runs(default_params, "table1")
     per_setup = {}
-    for _, run in table1:
+    for run, _ in table1:
         per_setup[run.setup] = per_setup.get(run.setup, 0) + 1
     # 4 rows per column; seeds 6/4/4/4
     assert per_setup == {"mnist-resnet18": 24, "cifar10-resnet18": 16, "cifar100-resnet18": 16, "cifar10-vgg11": 16}
-    assert len({run.run_id for _, run in table1}) == len(table1)
+    assert len({run.run_id for run, _ in table1}) == len(table1)
 
 
 def test_run_ids_are_deterministic_and_readable(default_params):
@@ -49,18 +50,20 @@ def test_every_parameter_changes_the_run_path(default_params):
 def test_probe_settings_only_change_probed_runs(default_params):
     params = copy.deepcopy(default_params)
     params["probe"]["rho"] = 0.05
-    assert runs.resolve_run(params, "mnist-resnet18", 0).run_id == runs.resolve_run(default_params, "mnist-resnet18", 0).run_id
+    unprobed = runs.resolve_run(params, "mnist-resnet18", 0).run_id
+    assert unprobed == runs.resolve_run(default_params, "mnist-resnet18", 0).run_id
     assert (runs.resolve_run(params, "mnist-resnet18", 0, probe=True).run_id
             != runs.resolve_run(default_params, "mnist-resnet18", 0, probe=True).run_id)
 
 
 def test_shared_baselines_are_one_run(default_params):
-    table1_ids = {run.run_id for _, run in runs.table1_runs(default_params)}
-    figure1_ids = {run.run_id for run in runs.figure1_runs(default_params)}
+    table1_ids = {run.run_id for run, _ in experiment_runs(default_params, "table1")}
+    figure1_ids = {run.run_id for run, _ in experiment_runs(default_params, "figure1")}
     baseline = runs.resolve_run(default_params, "cifar10-resnet18", 0).run_id
     assert baseline in table1_ids and baseline in figure1_ids
-    everything = runs.all_runs(default_params)
-    assert len(everything) < len(table1_ids) + len(runs.figure1_runs(default_params)) + len(runs.probe_runs(default_params))
+    everything = all_runs(default_params)
+    listed = sum(len(experiment_runs(default_params, name)) for name in ("table1", "figure1", "probes"))
+    assert len(everything) < listed
 
 
 def test_k_grid_spans_one_to_total_steps_over_blocks(default_params):
@@ -69,7 +72,7 @@ def test_k_grid_spans_one_to_total_steps_over_blocks(default_params):
     assert grid[0] == 1 and grid[-1] == k_max == 15640
     assert 750 in grid
     assert grid == sorted(set(grid))
-    ratios = [b / a for a, b in zip(grid, grid[1:]) if b != 750 and a != 750]
+    ratios = [b / a for a, b in zip(grid, grid[1:], strict=False) if b != 750 and a != 750]
     assert max(ratios) / min(ratios) < 1.5  # roughly geometric
 
 

@@ -8,6 +8,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from earlyphase.params import ParamsError, apply_overlay, validate_params  # noqa: E402
 from earlyphase import runs as grid  # noqa: E402
+from earlyphase.experiments import all_runs, evaluated_run_ids, experiment_runs  # noqa: E402
 
 config.update(apply_overlay(dict(config), Path(workflow.basedir)))
 try:
@@ -21,10 +22,8 @@ DATA = config["paths"]["data"]
 RESULTS = config["paths"]["results"]
 FIGURES = config["paths"]["figures"]
 
-TABLE1 = grid.table1_runs(config)
-FIGURE1 = grid.figure1_runs(config)
-PROBE_RUNS = grid.probe_runs(config)
-RUNS = grid.all_runs(config)
+RUNS = all_runs(config)
+EVALUATED = evaluated_run_ids(config)
 
 
 def run_dir(run_id):
@@ -39,25 +38,32 @@ def eval_path(run_id):
     return f"{run_dir(run_id)}/eval/{grid.eval_tag(config, run_dataset(run_id))}.parquet"
 
 
-def manifest(entries):
-    """JSON list of runs for aggregation: paths plus the labels an artifact needs."""
+def manifest(experiment):
+    """JSON list of an experiment's runs for aggregation: paths plus the labels it needs."""
     return json.dumps(
         [
             {
                 "run_id": run.run_id,
                 "final_dir": f"{run_dir(run.run_id)}/final",
-                "eval_path": eval_path(run.run_id),
+                "eval_path": eval_path(run.run_id) if run.run_id in EVALUATED else None,
                 **labels,
             }
-            for run, labels in entries
+            for run, labels in experiment_runs(config, experiment)
         ]
     )
+
+
+def run_products(experiment):
+    """What aggregating an experiment reads: each run's final/ and, if evaluated, its eval."""
+    products = []
+    for run, _ in experiment_runs(config, experiment):
+        products.append(f"{run_dir(run.run_id)}/final")
+        if run.run_id in EVALUATED:
+            products.append(eval_path(run.run_id))
+    return products
 
 
 ARTIFACTS = [
     f"{FIGURES}/table1.tex",
     f"{FIGURES}/figure1.pdf",
 ]
-
-# Probe runs stop at the end of the early window; only their probe records are reported.
-PROBE_ONLY_RUNS = {run.run_id for run in PROBE_RUNS}

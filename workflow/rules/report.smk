@@ -6,7 +6,7 @@ rule table1:
         f"{RESULTS}/tables/table1_runs.parquet",
     output:
         tex=f"{FIGURES}/table1.tex",
-        csv=f"{FIGURES}/table1.csv",
+        csv=report(f"{FIGURES}/table1.csv", caption="../report/table1.rst", category="Primary paper"),
     log:
         f"{RESULTS}/logs/report/table1.log",
     shell:
@@ -18,7 +18,7 @@ rule figure1:
         f"{RESULTS}/tables/figure1_runs.parquet",
     output:
         pdf=f"{FIGURES}/figure1.pdf",
-        png=f"{FIGURES}/figure1.png",
+        png=report(f"{FIGURES}/figure1.png", caption="../report/figure1.rst", category="Primary paper"),
     log:
         f"{RESULTS}/logs/report/figure1.log",
     shell:

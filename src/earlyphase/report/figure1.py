@@ -57,3 +57,8 @@ def plot_figure1(runs: pd.DataFrame, out_stem: Path | str) -> pd.DataFrame:
             grid.figure.savefig(tmp, format=suffix[1:], bbox_inches="tight", dpi=200)
     plt.close(grid.figure)
     return changes
+
+
+def render(tables: list[pd.DataFrame], out: Path, note: str = "") -> None:
+    """CLI entry: ``out`` is the .pdf path; the .png lands beside it."""
+    plot_figure1(tables[0], out.with_suffix(""))

@@ -100,3 +100,8 @@ def write_table1(runs: pd.DataFrame, tex_path: Path | str, csv_path: Path | str,
         table.to_csv(tmp, index=False)
     with atomic_path(tex_path) as tmp:
         tmp.write_text(render_latex(table, caption_note))
+
+
+def render(tables: list[pd.DataFrame], out: Path, note: str = "") -> None:
+    """CLI entry: ``out`` is the .tex path; the CSV lands beside it."""
+    write_table1(tables[0], out, out.with_suffix(".csv"), caption_note=note)

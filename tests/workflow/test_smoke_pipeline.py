@@ -1,0 +1,152 @@
+"""End to end: the real Snakemake DAG on the offline smoke configuration, then DVC.
+
+One module-scoped run of the whole workflow in a copy of the repository (minutes on a
+2-core CPU); the tests below check its products and the incremental-rebuild, validation
+and DVC push/pull guarantees on that copy.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+SMOKE = ["--configfile", "config/smoke.yaml"]
+BIN = Path(sys.executable).parent
+
+pytestmark = pytest.mark.slow
+
+
+def _copy_repo(dest: Path) -> Path:
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO, check=True,
+                           capture_output=True, text=True).stdout.split()
+    for name in files:
+        source = REPO / name
+        if source.is_file():
+            target = dest / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    return dest
+
+
+def _run(args: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run(args, cwd=cwd, capture_output=True, text=True)
+    if check and result.returncode != 0:
+        output = f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        raise AssertionError(f"{' '.join(args)} failed ({result.returncode}):\n{output}")
+    return result
+
+
+def _dry_run_jobs(cwd: Path, *extra: str) -> dict[str, int]:
+    """Job counts per rule of a dry run (empty when there is nothing to do)."""
+    out = _run([*SNAKEMAKE, "-n", "--cores", "2", *SMOKE, *extra], cwd).stdout
+    counts = {}
+    table = re.search(r"Job stats:\njob\s+count\n[- ]+\n(.*?)\ntotal", out, re.S)
+    if table:
+        for line in table.group(1).splitlines():
+            rule, count = line.split()
+            counts[rule] = int(count)
+    return counts
+
+
+@pytest.fixture(scope="module")
+def smoke_repo(tmp_path_factory) -> Path:
+    repo = _copy_repo(tmp_path_factory.mktemp("repo"))
+    _run([*SNAKEMAKE, "--cores", "2", *SMOKE, "figures/table1.tex", "figures/figure1.pdf"], repo)
+    return repo
+
+
+def test_table1_has_every_row_and_column_with_valid_numbers(smoke_repo, smoke_params):
+    table = pd.read_csv(smoke_repo / "figures" / "table1.csv")
+    setups = smoke_params["experiments"]["table1"]["setups"]
+    rows = {"lr_d", "lr_d + GU", "0.1·lr_d", "0.1·lr_d + GU"}
+    assert set(table["setup"]) == set(setups)
+    assert set(table["row"]) == rows
+    assert len(table) == len(setups) * len(rows)
+    for column in ("id_mean", "ood_mean"):
+        assert table[column].between(0, 100).all(), column
+    seeds = smoke_params["experiments"]["table1"]["seeds"]
+    for _, row in table.iterrows():
+        assert row["n_seeds"] + row["n_diverged"] == len(seeds[row["setup"]])
+    assert table["paper_id"].notna().all()  # every column is one of the paper's
+
+    tex = (smoke_repo / "figures" / "table1.tex").read_text()
+    assert tex.count("\\pm") == 2 * len(table) - 2 * int((table["n_seeds"] == 0).sum())
+    assert "\\textit{93.32}" in tex and "\\textit{63.99}" in tex  # paper's values beside ours
+    assert "CIFAR-10 VGG-11 ($n=2$)" in tex
+
+
+def test_figure1_is_written(smoke_repo):
+    for suffix in ("pdf", "png"):
+        path = smoke_repo / "figures" / f"figure1.{suffix}"
+        assert path.stat().st_size > 10_000
+
+
+def test_second_invocation_has_nothing_to_do(smoke_repo):
+    assert _dry_run_jobs(smoke_repo, "figures/table1.tex", "figures/figure1.pdf") == {}
+
+
+def test_changing_one_k_reruns_only_its_jobs(smoke_repo, tmp_path):
+    overlay = tmp_path / "k.yaml"
+    overlay.write_text(yaml.safe_dump({"experiments": {"table1": {"gu_k": {"cifar10-vgg11": 3}}}}))
+    jobs = _dry_run_jobs(smoke_repo, "--configfile", str(overlay), "figures/table1.tex")
+    # The GU rows of one column: 2 learning rates x 2 seeds.
+    assert jobs["train"] == 4 and jobs["evaluate"] == 4
+    assert jobs.get("prepare_clean", 0) == 0 and jobs.get("prepare_ood", 0) == 0
+
+
+def test_changing_one_seed_list_reruns_only_its_jobs(smoke_repo, tmp_path):
+    overlay = tmp_path / "seeds.yaml"
+    overlay.write_text(yaml.safe_dump({"experiments": {"table1": {"seeds": {"mnist-resnet18": [0, 1, 2]}}}}))
+    jobs = _dry_run_jobs(smoke_repo, "--configfile", str(overlay), "figures/table1.tex")
+    assert jobs["train"] == 4  # seed 2 of each of the 4 rows of one column
+
+
+def test_invalid_params_stop_before_any_job(smoke_repo, tmp_path):
+    overlay = tmp_path / "bad.yaml"
+    overlay.write_text(yaml.safe_dump({"setups": {"cifar10-resnet18": {"lr": 0}}}))
+    result = _run([*SNAKEMAKE, "--cores", "2", *SMOKE, "--configfile", str(overlay)], smoke_repo, check=False)
+    assert result.returncode != 0
+    assert "setups.cifar10-resnet18.lr" in result.stdout + result.stderr
+    assert "Select jobs to execute" not in result.stdout + result.stderr
+
+
+def test_dvc_push_then_pull_in_a_fresh_clone_leaves_no_training(smoke_repo, tmp_path):
+    env_path = f"{BIN}:{Path('/usr/bin')}:{Path('/bin')}"
+    git = ["git", "-c", "user.email=ci@example.org", "-c", "user.name=ci"]
+
+    def sh(args, cwd):
+        env = {"PATH": env_path, "HOME": str(tmp_path)}
+        result = subprocess.run(args, cwd=cwd, capture_output=True, text=True, env=env)
+        assert result.returncode == 0, f"{args}: {result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+        return result.stdout
+
+    params = yaml.safe_load((smoke_repo / "params.yaml").read_text())
+    params["config_overlay"] = "config/smoke.yaml"
+    (smoke_repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    if not (smoke_repo / ".git").exists():
+        sh(["git", "init", "-q"], smoke_repo)
+    sh(["dvc", "repro"], smoke_repo)
+    assert "up to date" in sh(["dvc", "repro"], smoke_repo).lower()
+    store = tmp_path / "store"
+    sh(["dvc", "remote", "add", "-d", "store", str(store)], smoke_repo)
+    sh(["dvc", "push"], smoke_repo)
+    sh([*git, "add", "-A"], smoke_repo)
+    sh([*git, "commit", "-qm", "smoke results"], smoke_repo)
+
+    clone = tmp_path / "clone"
+    sh(["git", "clone", "-q", str(smoke_repo), str(clone)], tmp_path)
+    sh(["dvc", "pull"], clone)
+    assert (clone / "results" / "runs").is_dir()
+    sh([sys.executable, "-m", "snakemake", "--cores", "1", "--touch", "runs"], clone)
+    jobs = _dry_run_jobs(clone, "all")
+    for expensive in ("prepare_clean", "prepare_ood", "train", "evaluate"):
+        assert jobs.get(expensive, 0) == 0, jobs
