@@ -27,6 +27,9 @@ def table1_frame(runs: pd.DataFrame) -> pd.DataFrame:
     table["paper_ood"] = [p[1] for p in paper]
     table["delta_id"] = table["id_mean"] - table["paper_id"]
     table["delta_ood"] = table["ood_mean"] - table["paper_ood"]
+    diverged = runs[runs["status"] == "diverged"].groupby(["setup", "row"])["diverged_at"]
+    steps = diverged.agg(lambda s: ", ".join(str(int(v)) for v in sorted(s))).to_dict()
+    table["diverged_steps"] = [steps.get(key, "") for key in zip(table["setup"], table["row"])]
     order = {row: i for i, row in enumerate(ROW_ORDER)}
     setups = list(dict.fromkeys(runs["setup"]))
     table["_setup_order"] = table["setup"].map({s: i for i, s in enumerate(setups)})
@@ -79,7 +82,9 @@ def render_latex(table: pd.DataFrame, caption_note: str = "") -> str:
             ours += [_cell(c["id_mean"], c["id_std"]), _cell(c["ood_mean"], c["ood_std"])]
             paper += [_paper_cell(c["paper_id"], c["delta_id"]), _paper_cell(c["paper_ood"], c["delta_ood"])]
             if c["n_diverged"]:
-                notes.append(f"{SETUP_TITLES.get(setup, setup)}, {row}: {c['n_diverged']} diverged run(s) excluded")
+                where = f" (loss not finite at step {c['diverged_steps']})" if c.get("diverged_steps") else ""
+                notes.append(f"{SETUP_TITLES.get(setup, setup)}, {row}: {int(c['n_diverged'])} diverged "
+                             f"run(s) excluded{where}")
         lines.append(" & ".join(ours) + " \\\\")
         lines.append(" & ".join(paper) + " \\\\")
     lines += ["\\bottomrule", "\\end{tabular}"]
