@@ -6,7 +6,8 @@
 
     {"step": s,
      "fisher_trace": raw, "fisher_trace_norm": raw / n, "n_params_fisher": n,
-     "avg_sharpness": ..., "worst_sharpness": ..., "hessian_max_eig": ...}
+     "avg_sharpness": ..., "worst_sharpness": ..., "hessian_max_eig": ...,
+     "feature_rank": r, "feature_effective_rank": ..., "feature_dim": D}
 
 (only the keys of the configured probes, plus ``step``).
 
@@ -17,7 +18,8 @@ probe points used for λ_max; ``None`` = all), ``fisher_params`` ("trainable"),
 ``sharpness_params`` ("all"), ``seed``; extra keys: ``fisher_estimator`` ("per_sample"),
 ``fisher_chunk`` (per-example gradients held at once), ``eig_params`` (defaults to
 ``sharpness_params``), ``eig_method`` ("power"), ``eig_warm_start`` (True), ``loss``
-("cross_entropy"; used by sharpness and λ_max).
+("cross_entropy"; used by sharpness and λ_max), ``rank_rel_tol`` (``None``: the float32
+matrix_rank threshold; see :mod:`.feature_rank`).
 
 Reproducibility: every probe gets its own ``torch.Generator`` seeded from
 ``(seed, step, probe name)`` through :class:`numpy.random.SeedSequence`, so a record is a
@@ -36,14 +38,15 @@ import torch
 from torch import Tensor, nn
 
 from .average_sharpness import average_sharpness
+from .feature_rank import feature_rank
 from .fisher_trace import fisher_trace
 from .hessian_eigenvalue import hessian_max_eigenvalue
 from .worst_case_sharpness import worst_case_sharpness
 
-PROBES = ("fisher_trace", "avg_sharpness", "worst_sharpness", "hessian_max_eig")
+PROBES = ("fisher_trace", "avg_sharpness", "worst_sharpness", "hessian_max_eig", "feature_rank")
 
 DEFAULTS: dict[str, Any] = {
-    "probes": list(PROBES),
+    "probes": [p for p in PROBES if p != "feature_rank"],  # feature_rank is opt-in
     "rho": 0.01,
     "norm": "l2",
     "adaptive": False,
@@ -61,6 +64,7 @@ DEFAULTS: dict[str, Any] = {
     "eig_method": "power",
     "eig_warm_start": True,
     "loss": "cross_entropy",
+    "rank_rel_tol": None,
 }
 
 
@@ -169,6 +173,11 @@ class ProbeSuite:
                 rec["hessian_max_eig"] = r.eigenvalue
                 if cfg["eig_warm_start"]:
                     self._eig_vector = r.vector
+            elif name == "feature_rank":
+                r = feature_rank(model, self.inputs, batch_size=bs, rel_tol=cfg["rank_rel_tol"])
+                rec["feature_rank"] = r.rank
+                rec["feature_effective_rank"] = r.effective_rank
+                rec["feature_dim"] = r.dim
         return rec
 
     def state_dict(self) -> dict[str, Any]:
