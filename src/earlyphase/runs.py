@@ -155,9 +155,14 @@ def resolve_run(
     gu_k: int | None = None,
     lr_schedule: dict | None = None,
     penalty: dict | None = None,
-    probe: bool = False,
+    probe: bool | dict = False,
     steps: int | None = None,
+    warm_start: dict | None = None,
+    test_log: dict | None = None,
 ) -> Run:
+    """One run's id and resolved config. ``probe`` may be a dict of probe settings merged
+    over ``config["probe"]``; ``warm_start`` ({pretrain_steps, fraction, reset_blocks}) and
+    ``test_log`` ({every, start}) are only added to the config (and hash) when given."""
     setup = config["setups"][setup_name]
     num_classes, in_channels, _ = DATASET_SHAPES[setup["dataset"]]
     lr = setup["lr"] * lr_scale
@@ -179,11 +184,19 @@ def resolve_run(
         "gu_k": gu_k,
         "lr_schedule": lr_schedule or {"kind": "constant", "lr": lr},
         "penalty": penalty,
-        "probe": dict(config["probe"]) if probe else None,
+        "probe": {**config["probe"], **(probe if isinstance(probe, dict) else {})} if probe else None,
         "log_every": config["training"]["log_every"],
         "gu_freeze_bn_stats": config["training"]["freeze_bn_stats"],
     }
+    if warm_start:
+        run["warm_start"] = warm_start
+    if test_log:
+        run["test_log"] = test_log
     variant = f"gu_k{gu_k}" if gu_k else "std"
+    if warm_start:
+        variant += f"-ws{warm_start['pretrain_steps']}"
+        if warm_start.get("reset_blocks"):
+            variant += "-reset" + "_".join(str(b) for b in warm_start["reset_blocks"])
     if run["lr_schedule"]["kind"] != "constant":
         variant += "-" + run["lr_schedule"]["kind"]
     if penalty:

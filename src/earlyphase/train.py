@@ -35,6 +35,7 @@ from earlyphase.atomic import atomic_path
 from earlyphase.batches import BatchStream, Normalizer, stream_generator, to_nchw_tensor
 from earlyphase.data.loaders import load_clean
 from earlyphase.interventions import build_interventions
+from earlyphase.interventions.warm_start import reset_blocks, warm_start_subset
 from earlyphase.models import build_model
 
 _PROBE_POINTS_STREAM = 0x5EED_0003
@@ -132,6 +133,8 @@ class Trainer:
         self.train_labels = torch.as_tensor(np.array(labels), dtype=torch.long, device=self.device)
         self.stream = BatchStream(self.train_images, self.train_labels, config["batch_size"],
                                   config["seed"], config["augment"], self.normalizer)
+        self.pretrain_stream, self.pretrain_steps = self._warm_start_stream()
+        self.test_set = load_clean(Path(data_dir), "test") if config.get("test_log") else None
 
         self.model = build_model(config["arch"], config["num_classes"], config["in_channels"],
                                  width=config["width"]).to(self.device)
@@ -144,6 +147,7 @@ class Trainer:
         self.step = 0
         self.log_rows: list[dict] = []
         self.probe_rows: list[dict] = []
+        self.test_rows: list[dict] = []  # periodic test accuracy (config["test_log"])
         self.status = {"status": "running", "diverged_at": None}
         self._loss_sum = torch.zeros((), device=self.device, dtype=torch.float64)
         self._correct = torch.zeros((), device=self.device, dtype=torch.long)
@@ -172,6 +176,47 @@ class Trainer:
         record["step"] = self.step
         self.probe_rows.append(record)
 
+    # ------------------------------------------------------------------ warm start
+    # Two-phase schedule (Berariu et al.; config["warm_start"]): steps 1..pretrain_steps
+    # draw batches from a fixed random subset of the training set (warm_start_subset, seeded
+    # by the run seed); at step pretrain_steps + 1 the optimizer state is reset (momentum /
+    # Adam moments and step counts dropped, hyper-parameters kept), the chosen blocks are
+    # re-initialized, and training continues on the full set. Batches are a function of
+    # the step only, so a resume on either side of the switch is exact.
+    def _warm_start_stream(self) -> tuple[BatchStream | None, int]:
+        spec = self.config.get("warm_start")
+        if not spec:
+            return None, 0
+        subset = warm_start_subset(len(self.train_labels), spec["fraction"], self.config["seed"])
+        self.pretrain_subset = torch.as_tensor(subset, device=self.device)
+        stream = BatchStream(self.train_images[self.pretrain_subset], self.train_labels[self.pretrain_subset],
+                             self.config["batch_size"], self.config["seed"], self.config["augment"],
+                             self.normalizer)
+        return stream, int(spec["pretrain_steps"])
+
+    def _batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        if step <= self.pretrain_steps:
+            return self.pretrain_stream.batch(step)
+        return self.stream.batch(step - self.pretrain_steps)
+
+    def _end_pretraining(self) -> None:
+        self.optimizer.state.clear()
+        blocks = self.config["warm_start"].get("reset_blocks") or []
+        if blocks:
+            reset_blocks(self.model, blocks, generator=self.config["seed"] + 0x5EED_0004, init="model")
+
+    def _maybe_test(self) -> None:
+        """Test accuracy (%) every ``every`` steps from step ``start`` (config["test_log"])."""
+        spec = self.config.get("test_log")
+        if not spec or self.step < spec["start"] or (self.step - spec["start"]) % spec["every"]:
+            return
+        from earlyphase.evaluate import accuracy
+
+        self.model.eval()
+        acc = accuracy(self.model, *self.test_set, self.normalizer.state_dict(), self.device, 1000)
+        self.model.train()
+        self.test_rows.append({"step": self.step, "test_acc": acc})
+
     # ------------------------------------------------------------------ checkpoints
     def _checkpoint_state(self) -> dict:
         return {
@@ -183,6 +228,7 @@ class Trainer:
             "probes": self.probes.state_dict() if self.probes else None,
             "log_rows": self.log_rows,
             "probe_rows": self.probe_rows,
+            "test_rows": self.test_rows,
             "accumulators": (self._loss_sum.cpu(), self._correct.cpu(), self._seen),
             "rng": _rng_state(),
             "config": self.config,
@@ -212,6 +258,7 @@ class Trainer:
             self.probes.load_state_dict(state["probes"])
         self.step = state["step"]
         self.log_rows, self.probe_rows = state["log_rows"], state["probe_rows"]
+        self.test_rows = state.get("test_rows", [])
         loss_sum, correct, self._seen = state["accumulators"]
         self._loss_sum, self._correct = loss_sum.to(self.device), correct.to(self.device)
         _set_rng_state(state["rng"])
@@ -220,9 +267,11 @@ class Trainer:
     # ------------------------------------------------------------------ loop
     def train_step(self) -> None:
         self.step += 1
+        if self.pretrain_stream is not None and self.step == self.pretrain_steps + 1:
+            self._end_pretraining()
         for intervention in self.interventions:
             intervention.before_step(self.step, self.model, self.optimizer)
-        inputs, targets = self.stream.batch(self.step)
+        inputs, targets = self._batch(self.step)
         logits = self.model(inputs)
         loss = F.cross_entropy(logits, targets)
         objective = loss
@@ -270,6 +319,7 @@ class Trainer:
                     break
                 bar.set_postfix(loss=f"{self.log_rows[-1]['loss']:.3f}")
             self._maybe_probe()
+            self._maybe_test()
             if self.step % self.checkpoint_every == 0 and self.step < total:
                 self.save_checkpoint()
             pause_point(f"step:{self.step}")
@@ -288,6 +338,9 @@ class Trainer:
             pd.DataFrame(self.log_rows).to_parquet(final / "train_log.parquet", index=False)
             probe_frame = pd.DataFrame(self.probe_rows if self.probe_rows else [], columns=None)
             probe_frame.to_parquet(final / "probes.parquet", index=False)
+            if self.config.get("test_log"):
+                pd.DataFrame(self.test_rows, columns=["step", "test_acc"]).to_parquet(
+                    final / "test_log.parquet", index=False)
             torch.save({"model": self.model.state_dict(), "normalizer": self.normalizer.state_dict(),
                         "config": self.config, "status": self.status}, final / "model.pt")
             pause_point("final")
