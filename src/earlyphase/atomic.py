@@ -38,10 +38,25 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
         elif partial.exists():
             partial.unlink()
         raise
-    if path.is_dir() and partial.is_dir():
-        shutil.rmtree(path)
     _fsync(partial)
-    os.replace(partial, path)
+    if path.is_dir() and partial.is_dir():
+        # Move the old folder aside first, so the name never points at a half-deleted tree.
+        old = path.with_name(f".old-{path.name}")
+        if old.exists():
+            shutil.rmtree(old)
+        os.replace(path, old)
+        os.replace(partial, path)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(partial, path)
+
+
+@contextlib.contextmanager
+def atomic_dir(path: Path | str) -> Iterator[Path]:
+    """Yield an empty temporary folder that replaces ``path`` when the block succeeds."""
+    with atomic_path(path) as partial:
+        partial.mkdir()
+        yield partial
 
 
 def _fsync(path: Path) -> None:

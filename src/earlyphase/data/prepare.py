@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_dir
+from earlyphase.atomic import atomic_dir
 from .registry import get_spec
 
 CLEAN_SOURCES = ("torchvision", "offline")
