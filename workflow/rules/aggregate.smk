@@ -8,6 +8,7 @@ rule aggregate:
         f"{RESULTS}/tables/{{experiment}}_runs.parquet",
     params:
         manifest=lambda w: manifest(w.experiment),
+    threads: 1
     log:
         f"{RESULTS}/logs/aggregate/{{experiment}}.log",
     resources:

@@ -16,6 +16,7 @@ rule prepare_clean:
         directory(f"{DATA}/{{dataset}}/{{tag}}/clean"),
     params:
         spec=lambda w, output: json.dumps(CLEAN_SPECS[output[0]]),
+    threads: 1
     log:
         f"{RESULTS}/logs/data/{{dataset}}-{{tag}}-clean.log",
     resources:

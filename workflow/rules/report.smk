@@ -7,8 +7,12 @@ rule table1:
     output:
         tex=f"{FIGURES}/table1.tex",
         csv=report(f"{FIGURES}/table1.csv", caption="../report/table1.rst", category="Primary paper"),
+    threads: 1
     log:
         f"{RESULTS}/logs/report/table1.log",
+    resources:
+        mem_mb=4000,
+        runtime=30,
     shell:
         "{EARLYPHASE} report table1 --runs {input} --out {output.tex} > {log} 2>&1"
 
@@ -19,7 +23,11 @@ rule figure1:
     output:
         pdf=f"{FIGURES}/figure1.pdf",
         png=report(f"{FIGURES}/figure1.png", caption="../report/figure1.rst", category="Primary paper"),
+    threads: 1
     log:
         f"{RESULTS}/logs/report/figure1.log",
+    resources:
+        mem_mb=4000,
+        runtime=30,
     shell:
         "{EARLYPHASE} report figure1 --runs {input} --out {output.pdf} > {log} 2>&1"
