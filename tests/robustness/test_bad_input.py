@@ -1,0 +1,142 @@
+"""Bad input fails early with a message naming the thing and what to do, and leaves no
+partial output: params (malformed, contradictory, unknown names), data files (missing,
+truncated), resume checkpoints (corrupt), unknown names in a run config."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+import yaml
+
+from earlyphase.cli import main
+from earlyphase.train import CHECKPOINT_NAME, Trainer
+
+from .conftest import REPO, run_cli, tiny_config, train_args
+
+
+def _validate(capsys, *overlays) -> tuple[int, str]:
+    args = ["validate", "--params", str(REPO / "params.yaml")]
+    for overlay in overlays:
+        args += ["--overlay", str(overlay)]
+    code = main(args)
+    return code, capsys.readouterr().err
+
+
+def _overlay(tmp_path, data: dict, name="overlay.yaml"):
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_malformed_yaml_names_the_file_and_the_line(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("setups:\n  cifar10-resnet18: {lr: 0.1\n  epochs: 3\n")  # unclosed flow map
+    code, err = _validate(capsys, bad)
+    assert code != 0
+    assert str(bad) in err and "not valid YAML" in err and "line" in err
+
+
+def test_contradictory_params_name_the_key_and_the_fix(tmp_path, capsys):
+    overlay = _overlay(tmp_path, {"experiments": {"table1": {"gu_k": {"cifar10-vgg11": 100000}}}})
+    code, err = _validate(capsys, overlay)
+    assert code != 0
+    assert "experiments.table1.gu_k.cifar10-vgg11" in err and "use k <=" in err
+
+
+@pytest.mark.parametrize(("mutation", "key", "name"), [
+    ({"setups": {"cifar10-vgg11": {"arch": "vgg99"}}}, "setups.cifar10-vgg11.arch", "vgg99"),
+    ({"setups": {"cifar10-vgg11": {"dataset": "svhn"}}}, "setups.cifar10-vgg11.dataset", "svhn"),
+    ({"probe": {"probes": ["fisher_trace", "curvature9"]}}, "probe.probes.1", "curvature9"),
+    ({"datasets": {"svhn": {"source": "offline", "ood": {"source": "generated",
+                                                         "corruptions": "all", "severities": [1]}}}},
+     "datasets", "svhn"),
+])
+def test_unknown_names_are_rejected_by_the_schema(tmp_path, capsys, mutation, key, name):
+    code, err = _validate(capsys, _overlay(tmp_path, mutation))
+    assert code != 0
+    assert key in err and name in err
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"arch": "resnet99"}, "unknown arch 'resnet99'; valid names"),
+    ({"probe": {"probes": ["fisher_trace", "curvature9"]}}, "unknown probe(s) ['curvature9']"),
+    ({"optimizer": "lion"}, "unknown optimizer 'lion'"),
+])
+def test_unknown_names_in_a_run_config_fail_the_train_command(tmp_path, capsys, smoke_params,
+                                                               tiny_clean_dir, change, message):
+    """A hand-edited --config JSON (the rules always pass validated ones) fails just as clearly."""
+    config = tiny_config(smoke_params, probe=True)
+    for key, value in change.items():
+        config[key] = {**config[key], **value} if isinstance(value, dict) else value
+    run_dir = tmp_path / "run"
+    code = main(train_args(config, run_dir, tiny_clean_dir)[3:])
+    assert code != 0
+    assert message in capsys.readouterr().err
+    assert not run_dir.exists()
+
+
+@pytest.mark.parametrize("damage", ["missing", "truncated"])
+def test_missing_or_truncated_data_fails_the_train_command(tmp_path, capsys, smoke_params,
+                                                           tiny_clean_dir, damage):
+    data = tmp_path / "clean"
+    shutil.copytree(tiny_clean_dir, data)
+    victim = data / "train_images.npy"
+    if damage == "missing":
+        victim.unlink()
+    else:
+        victim.write_bytes(victim.read_bytes()[: victim.stat().st_size // 2])
+    run_dir = tmp_path / "run"
+    code = main(train_args(tiny_config(smoke_params), run_dir, data)[3:])
+    err = capsys.readouterr().err
+    assert code != 0
+    assert str(victim) in err and "rebuild it with `snakemake" in err
+    assert ("missing data file" if damage == "missing" else "truncated") in err
+    assert not run_dir.exists()
+
+
+def test_corrupt_checkpoint_fails_the_process_naming_the_file(tmp_path, smoke_params, tiny_clean_dir):
+    config = tiny_config(smoke_params)
+    run_dir = tmp_path / "run"
+    trainer = Trainer(config, run_dir, tiny_clean_dir, progress=False)
+    for _ in range(2):
+        trainer.train_step()
+    trainer.save_checkpoint()
+    checkpoint = run_dir / CHECKPOINT_NAME
+    size = checkpoint.stat().st_size
+    with open(checkpoint, "r+b") as handle:  # a real checkpoint cut short (disk full, bad copy)
+        handle.truncate(size // 2)
+
+    result = run_cli(train_args(config, run_dir, tiny_clean_dir))
+    assert result.returncode != 0
+    assert f"cannot read resume checkpoint {checkpoint}" in result.stderr
+    assert "Delete it to restart this run" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (run_dir / "final").exists() and not (run_dir / ".partial-final").exists()
+    assert checkpoint.stat().st_size == size // 2  # left for the user to inspect, not replaced
+
+
+def test_a_checkpoint_of_another_config_is_refused(tmp_path, capsys, smoke_params, tiny_clean_dir):
+    config = tiny_config(smoke_params)
+    run_dir = tmp_path / "run"
+    trainer = Trainer(config, run_dir, tiny_clean_dir, progress=False)
+    trainer.train_step()
+    trainer.save_checkpoint()
+    other = {**config, "lr": config["lr"] * 2}
+    assert main(train_args(other, run_dir, tiny_clean_dir)[3:]) != 0
+    err = capsys.readouterr().err
+    assert str(run_dir / CHECKPOINT_NAME) in err and "different config" in err
+    assert not (run_dir / "final").exists()
+
+
+def test_data_damage_is_detected_not_silently_trained_on(tmp_path, capsys, smoke_params,
+                                                         tiny_clean_dir):
+    """Labels that do not match the images (a half-copied folder) are refused too."""
+    data = tmp_path / "clean"
+    shutil.copytree(tiny_clean_dir, data)
+    labels = np.load(data / "train_labels.npy")
+    np.save(data / "train_labels.npy", labels[:-10])
+    code = main(train_args(tiny_config(smoke_params), tmp_path / "run", data)[3:])
+    assert code != 0
+    assert str(data / "train_labels.npy") in capsys.readouterr().err

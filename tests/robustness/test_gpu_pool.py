@@ -1,0 +1,127 @@
+"""The GPU pool hands concurrent jobs distinct devices (fake device counts, no GPU needed)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from earlyphase.gpu_pool import claim, claimed_device, default_lock_dir, visible_device_ids
+
+from .conftest import HANG_GUARD_S, child_env
+
+HOLDER = """
+import sys, time, pathlib
+from earlyphase.gpu_pool import claimed_device
+with claimed_device("auto", device_count=int(sys.argv[1]), lock_dir=pathlib.Path(sys.argv[2])) as device:
+    print(device, flush=True)
+    while not pathlib.Path(sys.argv[3]).exists():
+        time.sleep(0.05)
+"""
+
+
+def _holder(count: int, lock_dir, release, env=None) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", HOLDER, str(count), str(lock_dir), str(release)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env or child_env())
+
+
+def test_two_concurrent_processes_get_different_devices(tmp_path):
+    release = tmp_path / "release"
+    env = child_env()
+    del env["CUDA_VISIBLE_DEVICES"]  # the pool applies: not restricted to one device
+    first = _holder(2, tmp_path / "locks", release, env)
+    second = _holder(2, tmp_path / "locks", release, env)
+    try:
+        first_device, second_device = first.stdout.readline().strip(), second.stdout.readline().strip()
+        assert {first_device, second_device} == {"cuda:0", "cuda:1"}
+        # With both held, a third claim finds the pool full.
+        with pytest.raises(TimeoutError, match="all 2 GPUs are claimed"):
+            claim(2, env={}, lock_dir=tmp_path / "locks", wait=False)
+        # A killed holder frees its device at once (the kernel drops the flock).
+        second.send_signal(signal.SIGKILL)
+        second.wait(HANG_GUARD_S)
+        freed = claim(2, env={}, lock_dir=tmp_path / "locks", wait=False)
+        assert f"cuda:{freed.ordinal}" == second_device
+        freed.release()
+    finally:
+        release.touch()
+        for proc in (first, second):
+            proc.wait(HANG_GUARD_S)
+    assert first.returncode == 0, first.stderr.read()
+
+
+def test_claims_in_one_process_are_distinct_and_released(tmp_path):
+    held = [claim(3, env={}, lock_dir=tmp_path) for _ in range(3)]
+    assert sorted(c.ordinal for c in held) == [0, 1, 2]
+    with pytest.raises(TimeoutError):
+        claim(3, env={}, lock_dir=tmp_path, wait=False)
+    held[1].release()
+    again = claim(3, env={}, lock_dir=tmp_path, wait=False)
+    assert again.ordinal == held[1].ordinal
+    assert (tmp_path / f"gpu-{again.device_id}.lock").read_text().strip() == str(os.getpid())
+
+
+def test_a_waiting_job_gets_the_device_freed_by_another(tmp_path):
+    release = tmp_path / "release"
+    env = child_env()
+    del env["CUDA_VISIBLE_DEVICES"]
+    blockers = [claim(2, env={}, lock_dir=tmp_path / "locks") for _ in range(2)]
+    waiter = _holder(2, tmp_path / "locks", release, env)
+    try:
+        deadline = time.monotonic() + HANG_GUARD_S
+        line = ""
+        while "busy" not in line and time.monotonic() < deadline:
+            line = waiter.stderr.readline()
+        assert "all 2 GPUs are busy" in line
+        blockers[1].release()
+        assert waiter.stdout.readline().strip() == f"cuda:{blockers[1].ordinal}"
+    finally:
+        release.touch()
+        waiter.wait(HANG_GUARD_S)
+        blockers[0].release()
+
+
+@pytest.mark.parametrize(("visible", "count", "ids"), [
+    (None, 3, ["0", "1", "2"]),        # nothing set: CUDA ordinals
+    ("2,5", 2, ["2", "5"]),            # a restricted set: lock by physical id
+    ("GPU-aa,GPU-bb", 2, ["GPU-aa", "GPU-bb"]),
+    ("3", 1, ["3"]),                   # SLURM gave exactly one
+    ("", 0, []),                       # explicitly no GPU
+])
+def test_visible_device_ids(visible, count, ids):
+    env = {} if visible is None else {"CUDA_VISIBLE_DEVICES": visible}
+    assert visible_device_ids(count, env) == ids
+
+
+def test_pool_stays_out_of_the_way_when_there_is_nothing_to_choose(tmp_path):
+    lock_dir = tmp_path / "locks"
+    # One device assigned by the scheduler, no GPU at all, or an explicit device: no locking.
+    assert claim(1, env={"CUDA_VISIBLE_DEVICES": "3"}, lock_dir=lock_dir) is None
+    assert claim(0, env={}, lock_dir=lock_dir) is None
+    with claimed_device("cuda:1", device_count=4, lock_dir=lock_dir) as device:
+        assert device == "cuda:1"
+    with claimed_device("cpu", device_count=4, lock_dir=lock_dir) as device:
+        assert device == "cpu"
+    with claimed_device("auto", device_count=4, env={"CUDA_VISIBLE_DEVICES": "7"},
+                        lock_dir=lock_dir) as device:
+        assert device == "auto"
+    assert not lock_dir.exists()
+    # Several devices: the block holds one, and releases it on exit.
+    with claimed_device("auto", device_count=2, env={}, lock_dir=lock_dir) as device:
+        assert device == "cuda:0"
+        other = claim(2, env={}, lock_dir=lock_dir, wait=False)
+        assert other.ordinal == 1
+    again = claim(2, env={}, lock_dir=lock_dir, wait=False)
+    assert again.ordinal == 0
+    other.release()
+    again.release()
+
+
+def test_lock_dir_from_the_environment(tmp_path):
+    assert default_lock_dir({"EARLYPHASE_GPU_LOCKS": str(tmp_path)}) == tmp_path
+    assert default_lock_dir({}).name == f"earlyphase-gpu-locks-{os.getuid()}"

@@ -1,0 +1,42 @@
+"""Every job-running rule states what it needs: threads, mem_mb and runtime (minutes), and
+``gpu`` for training and evaluation, so the local scheduler and SLURM size jobs right."""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from .conftest import REPO
+
+GPU_RULES = {"train", "evaluate"}
+
+
+def _rules() -> dict[str, str]:
+    rules = {}
+    for path in sorted((REPO / "workflow" / "rules").glob("*.smk")):
+        text = path.read_text()
+        for match in re.finditer(r"^rule (\w+):\n(.*?)(?=^\S|\Z)", text, re.M | re.S):
+            rules[match.group(1)] = match.group(2)
+    return rules
+
+
+def test_every_rule_declares_threads_memory_runtime_and_gpu_where_it_trains():
+    rules = _rules()
+    assert {"prepare_clean", "prepare_ood", "train", "evaluate", "aggregate"} <= set(rules)
+    for name, body in rules.items():
+        if "shell:" not in body and "run:" not in body and "script:" not in body:
+            continue  # target-only rules run nothing
+        assert re.search(r"^\s+threads:\s*\S", body, re.M), f"rule {name}: no threads"
+        resources = re.search(r"^\s+resources:\n((?:\s{8}.*\n)+)", body, re.M)
+        assert resources, f"rule {name}: no resources"
+        declared = set(re.findall(r"^\s+(\w+)=", resources.group(1), re.M))
+        assert {"mem_mb", "runtime"} <= declared, f"rule {name}: {declared}"
+        assert ("gpu" in declared) == (name in GPU_RULES), f"rule {name}: gpu {declared}"
+
+
+def test_default_profile_keeps_going_and_resumes():
+    profile = yaml.safe_load((REPO / "workflow" / "profiles" / "default" / "config.yaml").read_text())
+    assert profile["keep-going"] is True and profile["rerun-incomplete"] is True
+    assert profile["show-failed-logs"] is True
+    assert "resources" not in profile  # gpu=N is per machine: --resources gpu=N (docs/robustness.md)
