@@ -20,6 +20,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 SMOKE = ["--configfile", "config/smoke.yaml"]
+ARTIFACTS = ["figures/table1.tex", "figures/figure1.pdf"]
 BIN = Path(sys.executable).parent
 
 pytestmark = pytest.mark.slow
@@ -45,9 +46,12 @@ def _run(args: list[str], cwd: Path, check: bool = True) -> subprocess.Completed
     return result
 
 
-def _dry_run_jobs(cwd: Path, *extra: str) -> dict[str, int]:
-    """Job counts per rule of a dry run (empty when there is nothing to do)."""
-    out = _run([*SNAKEMAKE, "-n", "--cores", "2", *SMOKE, *extra], cwd).stdout
+def _dry_run_jobs(cwd: Path, targets: list[str], overlays: tuple[str, ...] = ()) -> dict[str, int]:
+    """Job counts per rule of a dry run (empty when there is nothing to do).
+
+    Targets come first: ``--configfile`` takes every following word as a file.
+    """
+    out = _run([*SNAKEMAKE, *targets, "-n", "--cores", "2", *SMOKE, *overlays], cwd).stdout
     counts = {}
     table = re.search(r"Job stats:\njob\s+count\n[- ]+\n(.*?)\ntotal", out, re.S)
     if table:
@@ -60,7 +64,7 @@ def _dry_run_jobs(cwd: Path, *extra: str) -> dict[str, int]:
 @pytest.fixture(scope="module")
 def smoke_repo(tmp_path_factory) -> Path:
     repo = _copy_repo(tmp_path_factory.mktemp("repo"))
-    _run([*SNAKEMAKE, "--cores", "2", *SMOKE, "figures/table1.tex", "figures/figure1.pdf"], repo)
+    _run([*SNAKEMAKE, *ARTIFACTS, "--cores", "2", *SMOKE], repo)
     return repo
 
 
@@ -91,13 +95,13 @@ def test_figure1_is_written(smoke_repo):
 
 
 def test_second_invocation_has_nothing_to_do(smoke_repo):
-    assert _dry_run_jobs(smoke_repo, "figures/table1.tex", "figures/figure1.pdf") == {}
+    assert _dry_run_jobs(smoke_repo, ARTIFACTS) == {}
 
 
 def test_changing_one_k_reruns_only_its_jobs(smoke_repo, tmp_path):
     overlay = tmp_path / "k.yaml"
     overlay.write_text(yaml.safe_dump({"experiments": {"table1": {"gu_k": {"cifar10-vgg11": 3}}}}))
-    jobs = _dry_run_jobs(smoke_repo, "--configfile", str(overlay), "figures/table1.tex")
+    jobs = _dry_run_jobs(smoke_repo, ["figures/table1.tex"], (str(overlay),))
     # The GU rows of one column: 2 learning rates x 2 seeds.
     assert jobs["train"] == 4 and jobs["evaluate"] == 4
     assert jobs.get("prepare_clean", 0) == 0 and jobs.get("prepare_ood", 0) == 0
@@ -106,14 +110,14 @@ def test_changing_one_k_reruns_only_its_jobs(smoke_repo, tmp_path):
 def test_changing_one_seed_list_reruns_only_its_jobs(smoke_repo, tmp_path):
     overlay = tmp_path / "seeds.yaml"
     overlay.write_text(yaml.safe_dump({"experiments": {"table1": {"seeds": {"mnist-resnet18": [0, 1, 2]}}}}))
-    jobs = _dry_run_jobs(smoke_repo, "--configfile", str(overlay), "figures/table1.tex")
+    jobs = _dry_run_jobs(smoke_repo, ["figures/table1.tex"], (str(overlay),))
     assert jobs["train"] == 4  # seed 2 of each of the 4 rows of one column
 
 
 def test_invalid_params_stop_before_any_job(smoke_repo, tmp_path):
     overlay = tmp_path / "bad.yaml"
     overlay.write_text(yaml.safe_dump({"setups": {"cifar10-resnet18": {"lr": 0}}}))
-    result = _run([*SNAKEMAKE, "--cores", "2", *SMOKE, "--configfile", str(overlay)], smoke_repo, check=False)
+    result = _run([*SNAKEMAKE, "--cores", "2", *SMOKE, str(overlay)], smoke_repo, check=False)
     assert result.returncode != 0
     assert "setups.cifar10-resnet18.lr" in result.stdout + result.stderr
     assert "Select jobs to execute" not in result.stdout + result.stderr
@@ -147,6 +151,6 @@ def test_dvc_push_then_pull_in_a_fresh_clone_leaves_no_training(smoke_repo, tmp_
     sh(["dvc", "pull"], clone)
     assert (clone / "results" / "runs").is_dir()
     sh([sys.executable, "-m", "snakemake", "--cores", "1", "--touch", "runs"], clone)
-    jobs = _dry_run_jobs(clone, "all")
+    jobs = _dry_run_jobs(clone, ["all"])
     for expensive in ("prepare_clean", "prepare_ood", "train", "evaluate"):
         assert jobs.get(expensive, 0) == 0, jobs
