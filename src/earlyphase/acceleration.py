@@ -1,0 +1,186 @@
+"""Execution settings of the training step: the fast path (CUDA) and the plain path (CPU).
+
+The training loop (:mod:`earlyphase.train`) computes the same thing on every device; this
+module decides *how*. A ``fast`` block, given to the :class:`~earlyphase.train.Trainer`
+beside ``device``, has three switches:
+
+* ``precision``: ``"fp32"`` or ``"bf16"``. With ``bf16`` the forward pass, the loss and any
+  penalty run under ``torch.autocast(dtype=torch.bfloat16)``: convolutions and matrix
+  products compute in bf16, while the parameters (the "master weights"), their gradients,
+  the optimizer state and the BatchNorm statistics stay fp32 and the cross-entropy is
+  computed in fp32 (autocast's own op lists).
+* ``channels_last``: the model's 4-d parameters and every input batch use the NHWC memory
+  layout, which tensor-core convolutions prefer. Values are unchanged; only strides differ.
+* ``compile``: the model's forward (and, through AOTAutograd, its backward) goes through
+  ``torch.compile``; the optimizer step stays eager. See "compile and gradual unfreezing".
+
+Defaults: ``bf16`` + ``channels_last`` on CUDA, ``fp32`` without either on CPU; ``compile``
+is off unless asked for. On CUDA the SGD / Adam / AdamW optimizers are also built with
+``fused=True`` (:func:`optimizer_options`).
+
+These are *execution* settings, like the device: they are not part of a run's config, so
+they never change its run id. But bf16 results differ numerically from fp32 ones (about
+three significant digits per matmul; trajectories drift apart over training, as two fp32
+runs on different hardware do), so a run records what it ran with in
+``final/execution.json`` (:meth:`FastPath.describe`). Compare bf16 against fp32 runs only
+through their statistics over seeds, never value by value.
+
+compile and gradual unfreezing. Gradual unfreezing flips ``requires_grad`` on whole blocks
+mid-run. TorchDynamo guards every parameter's ``requires_grad`` (and every module's
+``training`` flag, which ``freeze_bn_stats`` toggles), so a changed frozen set is a guard
+failure and triggers a recompile: the compiled graph never keeps a stale frozen set, and
+frozen parameters still end with ``grad is None``. A run therefore compiles at most
+``L + 1`` graphs (one per number of unfrozen blocks; ResNet-18 has L = 5, VGG-11 L = 8),
+which exceeds Dynamo's default limit of 8 graphs per frame for VGG-11, after which Dynamo
+would silently run the frame eagerly; :class:`CompiledForward` raises the limit.
+``tests/pipeline/test_fast_path.py`` checks the compiled trajectory against the eager one
+with the frozen set changing mid-run (with the ``aot_eager`` backend, which runs the same
+guards and autograd split as inductor without its minutes-long C++ code generation on a CPU).
+
+Two things turn compile off: a gradient penalty (it differentiates the forward graph twice
+with ``create_graph=True``, which AOTAutograd does not support) and any failure of Dynamo or
+the backend at run time (:class:`CompiledForward` falls back to the eager model, warns once
+and records why). Probes never see the compiled wrapper: they take the eager module.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+
+PRECISIONS = ("fp32", "bf16")
+_AUTOCAST_DTYPES = {"bf16": torch.bfloat16}
+FAST_KEYS = ("precision", "channels_last", "compile")
+# Dynamo compiles one graph per frozen set; enough for every model of the zoo, with room
+# for the train/eval switches of `freeze_bn_stats`.
+_RECOMPILE_LIMIT = 64
+
+
+def default_fast(device: torch.device) -> dict:
+    """The defaults of the fast block on ``device``: bf16 + channels_last on CUDA, fp32 on CPU."""
+    if device.type == "cuda":
+        return {"precision": "bf16", "channels_last": True, "compile": False}
+    return {"precision": "fp32", "channels_last": False, "compile": False}
+
+
+@dataclass(frozen=True)
+class FastPath:
+    """Resolved execution settings of one training process."""
+
+    precision: str = "fp32"
+    channels_last: bool = False
+    compile: bool = False
+    compile_backend: str = "inductor"
+    compile_disabled_because: str | None = field(default=None, compare=False)
+
+    def __post_init__(self):
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"fast.precision must be one of {PRECISIONS}, got {self.precision!r}")
+
+    @classmethod
+    def resolve(cls, spec: dict | FastPath | None, device: torch.device, *,
+                compile_backend: str = "inductor") -> FastPath:
+        """Merge ``spec`` (keys of :data:`FAST_KEYS`; missing or ``None`` = device default)."""
+        if isinstance(spec, FastPath):
+            return spec
+        spec = dict(spec or {})
+        unknown = sorted(set(spec) - set(FAST_KEYS))
+        if unknown:
+            raise ValueError(f"unknown fast-path settings {unknown}; valid: {list(FAST_KEYS)}")
+        settings = default_fast(device)
+        settings.update({k: v for k, v in spec.items() if v is not None})
+        return cls(precision=settings["precision"], channels_last=bool(settings["channels_last"]),
+                   compile=bool(settings["compile"]), compile_backend=compile_backend)
+
+    def without_compile(self, reason: str) -> FastPath:
+        return FastPath(self.precision, self.channels_last, False, self.compile_backend, reason)
+
+    # ------------------------------------------------------------------ step pieces
+    def autocast(self, device: torch.device):
+        """Context for the forward pass and loss: bf16 autocast, or nothing in fp32."""
+        if self.precision == "fp32":
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=device.type, dtype=_AUTOCAST_DTYPES[self.precision])
+
+    def prepare_model(self, model: nn.Module) -> nn.Module:
+        """Put the model's parameters in the chosen memory layout (in place)."""
+        if self.channels_last:
+            model.to(memory_format=torch.channels_last)
+        return model
+
+    def prepare_inputs(self, inputs: torch.Tensor) -> torch.Tensor:
+        if self.channels_last and inputs.dim() == 4:
+            return inputs.contiguous(memory_format=torch.channels_last)
+        return inputs
+
+    def training_forward(self, model: nn.Module):
+        """The callable the loop uses for ``logits = forward(inputs)``."""
+        if not self.compile:
+            return model
+        return CompiledForward(model, backend=self.compile_backend)
+
+    def describe(self) -> dict:
+        return asdict(self)
+
+
+def optimizer_options(device: torch.device, kind: str) -> dict:
+    """Extra keyword arguments of the optimizer constructor: ``fused=True`` on CUDA.
+
+    The fused kernels skip parameters whose ``grad`` is ``None`` as the for-loop ones do, so
+    frozen blocks still get no update, no weight decay and no optimizer state.
+    """
+    if device.type == "cuda" and kind in ("sgd", "adam", "adamw"):
+        return {"fused": True}
+    return {}
+
+
+class CompiledForward:
+    """``torch.compile(model)`` that falls back to the eager ``model`` if compiling fails.
+
+    Only errors raised by TorchDynamo or the compiler backend trigger the fallback (they are
+    raised before the graph runs, so no BatchNorm statistic has been updated); any other
+    error propagates. ``failure`` holds the first line of the error once it happened.
+    """
+
+    def __init__(self, model: nn.Module, backend: str = "inductor"):
+        import torch._dynamo
+
+        config = torch._dynamo.config
+        for name in ("recompile_limit", "cache_size_limit"):
+            if hasattr(config, name):
+                setattr(config, name, max(getattr(config, name), _RECOMPILE_LIMIT))
+                break
+        self.model = model
+        self.backend = backend
+        self.compiled = torch.compile(model, backend=backend)
+        self.failure: str | None = None
+
+    def __call__(self, inputs: torch.Tensor) -> torch.Tensor:
+        if self.failure is None:
+            from torch._dynamo.exc import TorchDynamoException
+
+            try:
+                return self.compiled(inputs)
+            except TorchDynamoException as err:
+                self.failure = f"{type(err).__name__}: {str(err).strip().splitlines()[0]}"
+                warnings.warn(f"torch.compile failed, training continues eagerly: {self.failure}",
+                              RuntimeWarning, stacklevel=2)
+        return self.model(inputs)
+
+
+def apply_deterministic_cuda() -> None:
+    """Settings that make CUDA training repeatable run to run (docs/performance.md).
+
+    ``CUBLAS_WORKSPACE_CONFIG`` must be set before the first cuBLAS call; setting it here
+    works only if no CUDA work happened yet in this process.
+    """
+    import os
+
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.backends.cudnn.benchmark = False
+    torch.backends.cudnn.deterministic = True
+    torch.use_deterministic_algorithms(True)
