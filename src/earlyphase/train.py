@@ -13,6 +13,10 @@ A run whose loss becomes NaN/inf stops and is recorded as diverged instead of fa
 
 Interventions (gradual unfreezing, LR schedules, penalties) are small objects the loop
 calls at named points; step ``i`` counts from 1 as in the paper's Algorithm 1.
+
+How the step executes (bf16 autocast, channels_last, torch.compile, fused optimizers) is
+the ``fast`` block, an execution setting like ``device`` that is not part of the run id;
+see :mod:`earlyphase.acceleration`. It is recorded in ``final/execution.json``.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from earlyphase.acceleration import FastPath, optimizer_options
 from earlyphase.atomic import atomic_path
 from earlyphase.batches import BatchStream, Normalizer, stream_generator, to_nchw_tensor
 from earlyphase.data.loaders import load_clean
@@ -73,15 +78,19 @@ def pick_device(requested: str = "auto") -> torch.device:
     return torch.device(requested)
 
 
-def build_optimizer(config: dict, model: torch.nn.Module) -> torch.optim.Optimizer:
+def build_optimizer(config: dict, model: torch.nn.Module,
+                    device: torch.device | None = None) -> torch.optim.Optimizer:
     params = list(model.parameters())
     kind, lr, wd = config["optimizer"], config["lr"], config["weight_decay"]
+    fused = optimizer_options(device or torch.device("cpu"), kind)  # fused=True on CUDA
     if kind == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=config["momentum"], weight_decay=wd)
+        return torch.optim.SGD(params, lr=lr, momentum=config["momentum"], weight_decay=wd, **fused)
     if kind == "adamw":
-        return torch.optim.AdamW(params, lr=lr, betas=(config["momentum"], 0.999), weight_decay=wd)
+        return torch.optim.AdamW(params, lr=lr, betas=(config["momentum"], 0.999), weight_decay=wd,
+                                 **fused)
     if kind == "adam":
-        return torch.optim.Adam(params, lr=lr, betas=(config["momentum"], 0.999), weight_decay=wd)
+        return torch.optim.Adam(params, lr=lr, betas=(config["momentum"], 0.999), weight_decay=wd,
+                                **fused)
     raise ValueError(f"unknown optimizer {kind!r}; known: sgd, adamw, adam")
 
 
@@ -119,10 +128,14 @@ class Trainer:
     """State of one run; :meth:`run` trains from step 1 (or the checkpoint) to the end."""
 
     def __init__(self, config: dict, run_dir: Path | str, data_dir: Path | str, *,
-                 device: str = "auto", checkpoint_every: int = 500, progress: bool = True):
+                 device: str = "auto", checkpoint_every: int = 500, progress: bool = True,
+                 fast: dict | FastPath | None = None):
         self.config = config
         self.run_dir = Path(run_dir)
         self.device = pick_device(device)
+        self.fast = FastPath.resolve(fast, self.device)
+        if self.fast.compile and config.get("penalty"):
+            self.fast = self.fast.without_compile("gradient penalties need double backward")
         self.checkpoint_every = checkpoint_every
         self.progress = progress
         seed_everything(config["seed"])
@@ -138,7 +151,9 @@ class Trainer:
 
         self.model = build_model(config["arch"], config["num_classes"], config["in_channels"],
                                  width=config["width"]).to(self.device)
-        self.optimizer = build_optimizer(config, self.model)
+        self.fast.prepare_model(self.model)  # channels_last
+        self.train_forward = self.fast.training_forward(self.model)  # model, or torch.compile'd
+        self.optimizer = build_optimizer(config, self.model, self.device)
         self.interventions = build_interventions(config)
         for intervention in self.interventions:
             intervention.setup(self.model, self.optimizer)
@@ -272,13 +287,15 @@ class Trainer:
         for intervention in self.interventions:
             intervention.before_step(self.step, self.model, self.optimizer)
         inputs, targets = self._batch(self.step)
-        logits = self.model(inputs)
-        loss = F.cross_entropy(logits, targets)
-        objective = loss
-        for intervention in self.interventions:
-            extra = intervention.penalty(self.step, self.model, inputs, targets, logits)
-            if extra is not None:
-                objective = objective + extra
+        inputs = self.fast.prepare_inputs(inputs)
+        with self.fast.autocast(self.device):  # bf16 on the fast path; weights stay fp32
+            logits = self.train_forward(inputs)
+            loss = F.cross_entropy(logits, targets)
+            objective = loss
+            for intervention in self.interventions:
+                extra = intervention.penalty(self.step, self.model, inputs, targets, logits)
+                if extra is not None:
+                    objective = objective + extra
         self.optimizer.zero_grad(set_to_none=True)
         objective.backward()
         self.optimizer.step()
@@ -330,11 +347,22 @@ class Trainer:
         self.write_final()
         return self.status
 
+    def execution(self) -> dict:
+        """How this process executed the run (not part of the run id; see acceleration.py)."""
+        fast = self.fast.describe()
+        failure = getattr(self.train_forward, "failure", None)
+        if failure:
+            fast["compile"], fast["compile_disabled_because"] = False, failure
+        name = torch.cuda.get_device_name(self.device) if self.device.type == "cuda" else "cpu"
+        return {"device": str(self.device), "device_name": name, "torch": torch.__version__,
+                "fast": fast}
+
     def write_final(self) -> None:
         with atomic_path(self.run_dir / "final") as final:
             final.mkdir()
             (final / "config.json").write_text(json.dumps(self.config, indent=2, sort_keys=True) + "\n")
             (final / "status.json").write_text(json.dumps(self.status, indent=2, sort_keys=True) + "\n")
+            (final / "execution.json").write_text(json.dumps(self.execution(), indent=2) + "\n")
             pd.DataFrame(self.log_rows).to_parquet(final / "train_log.parquet", index=False)
             probe_frame = pd.DataFrame(self.probe_rows if self.probe_rows else [], columns=None)
             probe_frame.to_parquet(final / "probes.parquet", index=False)
