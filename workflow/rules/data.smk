@@ -38,7 +38,7 @@ rule prepare_ood:
     log:
         f"{RESULTS}/logs/data/{{dataset}}-{{tag}}-c-{{oodtag}}.log",
     resources:
-        mem_mb=16000,
+        mem_mb=8000,
         runtime=120,
     shell:
         "{EARLYPHASE} prepare-ood --spec {params.spec:q} --clean {input.clean} "
