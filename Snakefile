@@ -18,6 +18,10 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/run_logs.smk"
+include: "workflow/rules/fisher.smk"
+include: "workflow/rules/phase_diagram.smk"
+include: "workflow/rules/warm_start.smk"
 
 
 rule all:

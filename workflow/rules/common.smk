@@ -67,3 +67,15 @@ ARTIFACTS = [
     f"{FIGURES}/table1.tex",
     f"{FIGURES}/figure1.pdf",
 ]
+# Companion papers (one target each; rules in fisher.smk, phase_diagram.smk, warm_start.smk).
+ARTIFACTS += [
+    f"{FIGURES}/{name}"
+    for key, names in {
+        "fisher": ["fisher_table1.tex", "fisher_onset.pdf", "fisher_explosion.pdf"],
+        "phase_diagram": ["phase_diagram.pdf"],
+        "uv_model": ["uv_phase_diagram.pdf"],
+        "warm_start": ["warm_start.pdf"],
+    }.items()
+    if key in config["experiments"]
+    for name in names
+]

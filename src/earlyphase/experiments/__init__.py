@@ -9,12 +9,20 @@ once. A new artifact is one module here plus one line in ``EXPERIMENTS``.
 from __future__ import annotations
 
 from earlyphase.experiments import figure1, probes, table1
+from earlyphase.experiments import fisher_explosion, fisher_onset, fisher_table1, phase_diagram, uv_model, warm_start
 from earlyphase.runs import Run
 
 EXPERIMENTS = {
     "table1": table1,
     "figure1": figure1,
     "probes": probes,
+    # companion papers: seed 003 (Fisher explosion), 004 (phase diagram), 002 (plasticity)
+    "fisher_table1": fisher_table1,
+    "fisher_onset": fisher_onset,
+    "fisher_explosion": fisher_explosion,
+    "phase_diagram": phase_diagram,
+    "uv_model": uv_model,
+    "warm_start": warm_start,
 }
 
 Entry = tuple[Run, dict]
@@ -23,7 +31,8 @@ Entry = tuple[Run, dict]
 def experiment_runs(config: dict, name: str) -> list[Entry]:
     if name not in EXPERIMENTS:
         raise ValueError(f"unknown experiment {name!r}; known: {sorted(EXPERIMENTS)}")
-    if name not in config["experiments"]:
+    # Several artifacts may share one settings section (module attribute CONFIG_KEY).
+    if getattr(EXPERIMENTS[name], "CONFIG_KEY", name) not in config["experiments"]:
         return []
     return EXPERIMENTS[name].runs(config)
 

@@ -1,0 +1,41 @@
+"""Kalra & Barkeshli (seed 004): the FCN early-training phase diagram against width and depth.
+
+Not training-loop runs: one job per (parameterization, depth, width, seed), each running
+:func:`earlyphase.phase_diagram.fcn_experiment.run_fcn_phase_diagram` over the whole c grid.
+``jobs(config)`` lists them with output tags that carry their parameters (readable part plus
+a short hash of everything else, as run ids do).
+"""
+
+from __future__ import annotations
+
+from earlyphase.runs import DATASET_SHAPES, clean_data_spec, short_hash
+
+EVALUATED = False
+
+
+def runs(config: dict) -> list:
+    return []
+
+
+def c_values(grid: dict) -> list[float]:
+    n = int(round((grid["log2_max"] - grid["log2_min"]) / grid["step"])) + 1
+    return [float(2.0 ** (grid["log2_min"] + grid["step"] * i)) for i in range(n)]
+
+
+def jobs(config: dict) -> dict[str, dict]:
+    """{tag: job spec}; the tag is the job's path under results/phase_diagram/fcn."""
+    spec = config["experiments"]["phase_diagram"]
+    dataset = spec["dataset"]
+    out = {}
+    for param in spec["parameterizations"]:
+        for depth in spec["depths"]:
+            for width in spec["widths"]:
+                job = {"data": clean_data_spec(config, dataset), "num_classes": DATASET_SHAPES[dataset][0],
+                       "parameterization": param, "depth": depth, "width": width,
+                       "cs": c_values(spec["c_grid"]), "steps": spec["steps"], "batch_size": spec["batch_size"],
+                       "n_sharpness": spec["n_sharpness"], "power_iters": spec["power_iters"]}
+                for seed in spec["seeds"]:
+                    tag = f"{dataset}/{param}-d{depth}-w{width}-{short_hash(job)}/seed{seed}"
+                    out[tag] = {**job, "seed": seed}
+    return out
+

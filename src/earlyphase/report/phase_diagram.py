@@ -1,0 +1,30 @@
+"""Kalra & Barkeshli (seed 004) Figure 3: the FCN early-training phase diagram.
+
+From the tidy trajectories of every (parameterization, depth, width, seed) job: the critical
+constants c_loss, c_sharp, c_max per initialization (Definition 1; see
+:mod:`earlyphase.phase_diagram.critical_constants`), averaged over seeds, against width
+(one panel per depth; ``phase_diagram.{pdf,png}``) and against depth (one panel per width;
+``phase_diagram_depth.{pdf,png}``). The per-seed constants go to ``phase_diagram.csv``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from earlyphase.atomic import atomic_path
+from earlyphase.phase_diagram.fcn_experiment import fcn_critical_constants
+from earlyphase.report.phase_diagram_figures import plot_fcn_phase_diagram
+
+
+def render(tables: list[pd.DataFrame], out: Path, note: str = "") -> None:
+    runs = tables[0]
+    crit = fcn_critical_constants(runs)
+    dataset = str(runs["dataset"].iloc[0]) if "dataset" in runs else ""
+    for param, sub in crit.groupby("parameterization"):
+        suffix = "" if param == crit["parameterization"].iloc[0] else f"_{param}"
+        plot_fcn_phase_diagram(sub, str(out.with_suffix("")) + suffix, x="width", dataset=dataset)
+        plot_fcn_phase_diagram(sub, str(out.with_suffix("")) + "_depth" + suffix, x="depth", dataset=dataset)
+    with atomic_path(out.with_suffix(".csv")) as tmp:
+        crit.to_csv(tmp, index=False)

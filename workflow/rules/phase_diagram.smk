@@ -1,0 +1,95 @@
+# Kalra & Barkeshli (seed 004): early-training phase diagrams. These jobs are not training
+# runs: one job per FCN (parameterization, depth, width, seed) and one per uv-model width,
+# each at a path carrying its parameters (readable tag + short hash of its full spec; see
+# earlyphase.experiments.phase_diagram / uv_model).
+from earlyphase.experiments import phase_diagram as _pd_experiment  # noqa: E402
+from earlyphase.experiments import uv_model as _uv_experiment  # noqa: E402
+
+PD_JOBS = _pd_experiment.jobs(config) if "phase_diagram" in config["experiments"] else {}
+UV_JOBS = _uv_experiment.jobs(config) if "uv_model" in config["experiments"] else {}
+PHASE_DIAGRAM = f"{sys.executable} -m earlyphase.phase_diagram.jobs"
+
+
+rule fcn_phase_diagram_run:
+    input:
+        data=lambda w: grid.clean_data_dir(config, PD_JOBS[w.tag]["data"]["dataset"]),
+    output:
+        f"{RESULTS}/phase_diagram/fcn/{{tag}}.parquet",
+    wildcard_constraints:
+        tag=r"[^/]+/[^/]+/seed\d+",
+    params:
+        spec=lambda w: json.dumps(PD_JOBS[w.tag]),
+    threads: 1
+    log:
+        f"{RESULTS}/logs/phase_diagram/fcn/{{tag}}.log",
+    resources:
+        mem_mb=8000,
+        runtime=120,
+    shell:
+        "OMP_NUM_THREADS={threads} {PHASE_DIAGRAM} fcn --spec {params.spec:q} --data {input.data} --out {output} > {log} 2>&1"
+
+
+rule uv_phase_diagram_run:
+    output:
+        f"{RESULTS}/phase_diagram/uv/{{tag}}.parquet",
+    wildcard_constraints:
+        tag=r"w\d+-[^/]+",
+    params:
+        spec=lambda w: json.dumps(UV_JOBS[w.tag]),
+    log:
+        f"{RESULTS}/logs/phase_diagram/uv/{{tag}}.log",
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    shell:
+        "{PHASE_DIAGRAM} uv --spec {params.spec:q} --out {output} > {log} 2>&1"
+
+
+rule phase_diagram_table:
+    input:
+        [f"{RESULTS}/phase_diagram/fcn/{tag}.parquet" for tag in sorted(PD_JOBS)],
+    output:
+        f"{RESULTS}/tables/phase_diagram_runs.parquet",
+    log:
+        f"{RESULTS}/logs/aggregate/phase_diagram.log",
+    shell:
+        "{PHASE_DIAGRAM} concat --inputs {input} --out {output} > {log} 2>&1"
+
+
+rule uv_phase_diagram_table:
+    input:
+        [f"{RESULTS}/phase_diagram/uv/{tag}.parquet" for tag in sorted(UV_JOBS)],
+    output:
+        f"{RESULTS}/tables/uv_phase_diagram.parquet",
+    log:
+        f"{RESULTS}/logs/aggregate/uv_phase_diagram.log",
+    shell:
+        "{PHASE_DIAGRAM} concat --inputs {input} --out {output} > {log} 2>&1"
+
+
+rule phase_diagram:
+    input:
+        f"{RESULTS}/tables/phase_diagram_runs.parquet",
+    output:
+        pdf=f"{FIGURES}/phase_diagram.pdf",
+        png=report(f"{FIGURES}/phase_diagram.png", caption="../report/phase_diagram.rst", category="Phase diagram (seed 004)"),
+        depth_pdf=f"{FIGURES}/phase_diagram_depth.pdf",
+        depth_png=f"{FIGURES}/phase_diagram_depth.png",
+        csv=f"{FIGURES}/phase_diagram.csv",
+    log:
+        f"{RESULTS}/logs/report/phase_diagram.log",
+    shell:
+        "{EARLYPHASE} report phase_diagram --runs {input} --out {output.pdf} > {log} 2>&1"
+
+
+rule uv_phase_diagram:
+    input:
+        f"{RESULTS}/tables/uv_phase_diagram.parquet",
+    output:
+        pdf=f"{FIGURES}/uv_phase_diagram.pdf",
+        png=report(f"{FIGURES}/uv_phase_diagram.png", caption="../report/uv_phase_diagram.rst", category="Phase diagram (seed 004)"),
+        csv=report(f"{FIGURES}/uv_phase_diagram.csv", caption="../report/uv_phase_diagram.rst", category="Phase diagram (seed 004)"),
+    log:
+        f"{RESULTS}/logs/report/uv_phase_diagram.log",
+    shell:
+        "{EARLYPHASE} report uv_phase_diagram --runs {input} --out {output.pdf} > {log} 2>&1"
