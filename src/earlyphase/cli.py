@@ -109,6 +109,51 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_probe_table(args) -> int:
+    from earlyphase.atomic import write_parquet
+    from earlyphase.probe_extraction import collect_probes
+
+    write_parquet(args.out, collect_probes(args.manifest))
+    return 0
+
+
+def cmd_probe_checkpoint(args) -> int:
+    from earlyphase.posthoc import probe_final
+
+    with _job_device(args.device) as device:
+        frame = probe_final(args.final, args.data, args.settings, args.out, device=device)
+    print(frame.to_string(index=False))
+    return 0
+
+
+def cmd_posthoc_table(args) -> int:
+    from earlyphase.atomic import write_parquet
+    from earlyphase.posthoc import collect_posthoc
+
+    write_parquet(args.out, collect_posthoc(args.manifest))
+    return 0
+
+
+def cmd_stabilize(args) -> int:
+    import pandas as pd
+
+    from earlyphase.atomic import atomic_path
+    from earlyphase.stabilization import choose_k
+
+    result = choose_k(pd.read_parquet(Path(args.final) / "probes.parquet"), args.metric, args.settings)
+    result["probe_run"] = args.probe_run
+    with atomic_path(args.out) as tmp:
+        tmp.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+    print(json.dumps(result))
+    return 0
+
+
+def cmd_cost(args) -> int:
+    from earlyphase.cost import main as cost_main
+
+    return cost_main(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="earlyphase", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -165,6 +210,43 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--note", default="")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("probe-table", help="tidy table of the probe records of runs (probe extraction)")
+    p.add_argument("--manifest", type=_json_arg, required=True, help="JSON list: [{run_id, final_dir, **labels}]")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_probe_table)
+
+    p = sub.add_parser("probe-checkpoint", help="post-hoc probes of a run's final model")
+    p.add_argument("--final", required=True, help="the run's final/ folder")
+    p.add_argument("--data", required=True, help="clean data folder (training points)")
+    p.add_argument("--settings", type=_json_arg, required=True, help="probe settings (JSON)")
+    p.add_argument("--out", required=True)
+    p.add_argument("--device", default="auto")
+    p.set_defaults(func=cmd_probe_checkpoint)
+
+    p = sub.add_parser("posthoc-table", help="tidy table of post-hoc probe results")
+    p.add_argument("--manifest", type=_json_arg, required=True, help="JSON list: [{run_id, posthoc_path, **labels}]")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_posthoc_table)
+
+    p = sub.add_parser("stabilize", help="Algorithm 2: choose k from a head-only run's probe records")
+    p.add_argument("--final", required=True, help="the head-only run's final/ folder")
+    p.add_argument("--probe-run", required=True, help="its run id (recorded in the output)")
+    p.add_argument("--metric", required=True, choices=["worst_sharpness", "avg_sharpness", "fisher_trace"])
+    p.add_argument("--settings", type=_json_arg, required=True, help="{tau, epsilon, transient, k_max}")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_stabilize)
+
+    p = sub.add_parser("cost", help="runs, steps and estimated GPU-hours of artifacts")
+    p.add_argument("targets", nargs="*", default=[],
+                   help="artifact names (table1, figure2, ...) or all; none: every artifact and all")
+    p.add_argument("--params", default="params.yaml")
+    p.add_argument("--overlay", action="append", default=[], help="YAML merged over params (repeatable)")
+    p.add_argument("--reference", default="bench/throughput_reference.json", help="measured per-step costs")
+    p.add_argument("--device-name", default=None, help="use the measurement of this device (substring)")
+    p.add_argument("--config-json", default=None, help="resolved config (JSON) instead of --params")
+    p.add_argument("--out", default=None, help="also write the report here")
+    p.set_defaults(func=cmd_cost)
     return parser
 
 

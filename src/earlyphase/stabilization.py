@@ -152,3 +152,17 @@ def win_rate(chosen, randoms) -> dict:
         return {"win_rate": float("nan"), "wins": 0, "n": int(valid.size), "n_missing": missing}
     wins = int((valid < chosen).sum())
     return {"win_rate": wins / valid.size, "wins": wins, "n": int(valid.size), "n_missing": missing}
+
+
+def choose_k(probes, metric: str, settings: dict) -> dict:
+    """Algorithm 2 on one metric of a head-only run's probe records (a DataFrame with
+    ``step`` and the metric's column, see :data:`METRIC_COLUMNS`); ``settings`` holds
+    ``tau``, ``epsilon``, ``transient`` and ``k_max``. Returns the JSON the workflow stores."""
+    if metric not in METRIC_COLUMNS:
+        raise ValueError(f"unknown metric {metric!r}; known: {sorted(METRIC_COLUMNS)}")
+    column = METRIC_COLUMNS[metric]
+    if column not in probes.columns:
+        raise ValueError(f"probe records have no column {column!r} (is {metric} in probe.probes?)")
+    out = stabilization_step(probes["step"].to_numpy(), probes[column].to_numpy(), settings["tau"],
+                             settings["epsilon"], settings["transient"], settings.get("k_max"))
+    return {"metric": metric, "column": column, **out, "settings": settings}

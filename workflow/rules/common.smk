@@ -67,6 +67,12 @@ ARTIFACTS = [
     f"{FIGURES}/table1.tex",
     f"{FIGURES}/figure1.pdf",
 ]
+# Liu & Gurevych, every remaining artifact (each only when its experiment is configured).
+ARTIFACTS += [f"{FIGURES}/{name}" for name, experiment in [
+    ("figure2.pdf", "probes"), ("figure3.pdf", "probes"), ("appendix_feature_rank.pdf", "probes"),
+    ("table2.tex", "table2"), ("table_stabilization.tex", "stabilization"),
+    ("appendix_sharpness_ood.pdf", "appendix_sharpness"),
+] if experiment in config["experiments"]]
 # Companion papers (one target each; rules in fisher.smk, phase_diagram.smk, warm_start.smk).
 ARTIFACTS += [
     f"{FIGURES}/{name}"

@@ -8,7 +8,7 @@ once. A new artifact is one module here plus one line in ``EXPERIMENTS``.
 
 from __future__ import annotations
 
-from earlyphase.experiments import figure1, probes, table1
+from earlyphase.experiments import figure1, probes, stabilization, stabilization_probes, table1, table2
 from earlyphase.experiments import fisher_explosion, fisher_onset, fisher_table1, phase_diagram, uv_model, warm_start
 from earlyphase.runs import Run
 
@@ -23,6 +23,9 @@ EXPERIMENTS = {
     "phase_diagram": phase_diagram,
     "uv_model": uv_model,
     "warm_start": warm_start,
+    "table2": table2,
+    "stabilization_probes": stabilization_probes,
+    "stabilization": stabilization,
 }
 
 Entry = tuple[Run, dict]

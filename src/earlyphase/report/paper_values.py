@@ -29,3 +29,30 @@ SETUP_TITLES = {
     "cifar100-resnet18": "CIFAR-100 ResNet-18",
     "cifar10-vgg11": "CIFAR-10 VGG-11",
 }
+
+# Seed Table 2, learning-rate switch on CIFAR-10 ResNet-18 (values as in arXiv v1): row -> (ID, OOD).
+# The delayed-Fisher-penalty half of the seed's Table 2 has no numbers in the available text.
+TABLE2_LR = {
+    "lr_d": (93.32, 72.36),
+    "lr_l2h": (93.35, 72.89),
+    "0.1·lr_d": (91.66, 71.14),
+    "lr_h2l": (91.58, 71.18),
+}
+TABLE2_SETUP = "cifar10-resnet18"
+
+# arXiv v1 Table 2 (stabilization heuristic): (setup, metric) -> (chosen k, ID, OOD, win rate %
+# or None where the table gives none).
+STABILIZATION = {
+    ("mnist-resnet18", "worst_sharpness"): (270, 98.78, 52.48, None),
+    ("mnist-resnet18", "avg_sharpness"): (270, 98.78, 52.48, None),
+    ("mnist-resnet18", "fisher_trace"): (210, 98.91, 54.12, None),
+    ("cifar10-resnet18", "worst_sharpness"): (230, 93.06, 72.75, None),
+    ("cifar10-resnet18", "avg_sharpness"): (270, 93.02, 72.58, None),
+    ("cifar10-resnet18", "fisher_trace"): (260, 93.02, 73.56, None),
+    ("cifar100-resnet18", "worst_sharpness"): (260, 70.68, 45.19, 60.0),
+    ("cifar100-resnet18", "avg_sharpness"): (250, 70.67, 45.35, 60.0),
+    ("cifar100-resnet18", "fisher_trace"): (230, 70.78, 45.82, 83.0),
+    ("cifar10-vgg11", "worst_sharpness"): (960, 87.69, 71.47, 40.0),
+    ("cifar10-vgg11", "avg_sharpness"): (1010, 87.71, 72.37, 100.0),
+    ("cifar10-vgg11", "fisher_trace"): (250, 88.40, 71.86, 60.0),
+}

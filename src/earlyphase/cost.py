@@ -1,0 +1,254 @@
+"""Cost model: how much compute an artifact needs, before running it.
+
+``python -m earlyphase cost [target ...]`` counts, per artifact (``table1``, ``figure2``,
+``table_stabilization``, ... or ``all``), the training runs it needs (shared runs once),
+their optimizer steps, the probe records and probe points of probed runs, the post-hoc
+probes and the evaluation passes (test images through the network), and turns them into
+estimated GPU-hours.
+
+Per-step costs come from ``bench/throughput_reference.json`` (written by
+``python -m earlyphase.bench --reference-file``; see
+:mod:`earlyphase.bench.reference_file`): the newest GPU measurement (or the one whose
+device name contains ``--device-name``), seconds per training step per (arch, batch size,
+width), scaled by ``batch × width²`` from the nearest measured row of the same
+architecture, and seconds per probe call scaled by the number of probe points. Without a
+GPU measurement the model falls back to :data:`DEFAULT_SECONDS_PER_STEP` (assumed
+A100-class figures for batch 128, width 1, bf16) and says so in its output.
+
+Probe and evaluation costs without a measurement are expressed in training-step
+equivalents of a batch of 128 (:data:`PROBE_STEP_EQUIVALENTS`): a forward pass is 1/3 of a
+step, a forward+backward 1 step, a Hessian-vector product 2 steps, exact per-example
+Fisher 3 steps per 128 points.
+
+The k chosen by the stabilization heuristic is known only after the probes ran; the
+model counts ``metrics × setups × seeds`` GU runs for it (fewer when choices coincide).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Seconds per training step at batch 128, width 1 (assumed, A100-class GPU, bf16).
+DEFAULT_SECONDS_PER_STEP = {"resnet18": 0.020, "vgg11": 0.010, "simple_cnn": 0.003, "fcn": 0.001}
+DEFAULT_DEVICE = "default (assumed A100-class GPU; no GPU measurement in the reference file)"
+FORWARD = 1.0 / 3.0
+
+
+def probe_step_equivalents(probe: str, settings: dict, points: int) -> float:
+    """Cost of one call of ``probe`` in training steps of batch 128."""
+    batches = points / 128.0
+    if probe == "fisher_trace":
+        return 3.0 * batches
+    if probe == "avg_sharpness":
+        return FORWARD * (settings.get("n_draws", 15) + 1) * batches
+    if probe == "worst_sharpness":
+        return (settings.get("apgd_iters", 15) + 1) * batches
+    if probe == "hessian_max_eig":
+        n = settings.get("eig_examples") or points
+        return 2.0 * settings.get("eig_iters", 20) * n / 128.0
+    if probe == "feature_rank":
+        return FORWARD * batches
+    return batches
+
+
+PROBE_STEP_EQUIVALENTS = {p: probe_step_equivalents(p, {}, 128) for p in
+                          ("fisher_trace", "avg_sharpness", "worst_sharpness", "hessian_max_eig", "feature_rank")}
+
+# Artifact -> experiments of the registry it needs; "+chosen" / "+posthoc" are the
+# data-dependent stabilization runs and the post-hoc probes of Appendix C.
+ARTIFACTS = {
+    "table1": ["table1"],
+    "figure1": ["figure1"],
+    "figure2": ["probes"],
+    "figure3": ["probes"],
+    "appendix_feature_rank": ["probes"],
+    "table2": ["table2"],
+    "table_stabilization": ["stabilization_probes", "stabilization", "+chosen"],
+    "appendix_sharpness_ood": ["table1", "+posthoc"],
+}
+
+
+class StepCosts:
+    """Seconds per training step / probe call from the reference file, or the defaults."""
+
+    def __init__(self, reference: Path | str | None = None, device_name: str | None = None):
+        self.measurement = None
+        self.note = ""
+        path = Path(reference) if reference else None
+        if path is None or not path.exists():
+            self.note = f"no reference file at {path}" if path else "no reference file given"
+        else:
+            data = json.loads(path.read_text())
+            candidates = [m for m in data.get("measurements", []) if m.get("device_type") == "cuda"]
+            if device_name:
+                candidates = [m for m in candidates if device_name.lower() in m.get("device", "").lower()]
+            if candidates:
+                self.measurement = sorted(candidates, key=lambda m: m.get("date", ""))[-1]
+            else:
+                self.note = f"{path} has no GPU measurement" + (f" for {device_name!r}" if device_name else "")
+
+    @property
+    def device(self) -> str:
+        if self.measurement is None:
+            return f"{DEFAULT_DEVICE} ({self.note})"
+        m = self.measurement
+        return f"{m['device']} (measured {m.get('date', '?')}, torch {m.get('torch', '?')}, mode {m.get('mode', '?')})"
+
+    def step_seconds(self, arch: str, batch_size: int, width: float) -> float:
+        scale_to = batch_size * width**2
+        if self.measurement is not None:
+            rows = [r for r in self.measurement.get("train_step", []) if r["arch"] == arch]
+            if rows:
+                best = min(rows, key=lambda r: abs(r["batch_size"] * r["width"] ** 2 - scale_to))
+                return best["seconds_per_step"] * max(scale_to / (best["batch_size"] * best["width"] ** 2), 0.05)
+        base = DEFAULT_SECONDS_PER_STEP.get(arch, 0.02)
+        return base * max(scale_to / 128.0, 0.05)
+
+    def probe_seconds(self, arch: str, probe: str, settings: dict, points: int, batch_size: int,
+                      width: float) -> float:
+        if self.measurement is not None:
+            rows = [r for r in self.measurement.get("probe_point", []) if r["arch"] == arch and r["probe"] == probe]
+            if rows:
+                row = min(rows, key=lambda r: abs(r["width"] - width))
+                return row["seconds"] * points / max(row.get("points", points), 1)
+        return probe_step_equivalents(probe, settings, points) * self.step_seconds(arch, 128, width)
+
+
+@dataclass
+class Tally:
+    runs: set = field(default_factory=set)
+    steps: int = 0
+    probe_records: int = 0
+    probe_points: int = 0
+    posthoc_probes: int = 0
+    eval_images: int = 0
+    seconds_train: float = 0.0
+    seconds_probe: float = 0.0
+    seconds_eval: float = 0.0
+    unknown_k_runs: int = 0
+
+    @property
+    def hours(self) -> float:
+        return (self.seconds_train + self.seconds_probe + self.seconds_eval) / 3600.0
+
+
+def _eval_images(config: dict, dataset: str) -> int:
+    from earlyphase.runs import clean_data_spec, ood_data_spec
+
+    spec = clean_data_spec(config, dataset)
+    test = spec["offline"]["test_size"] if spec["source"] == "offline" else 10000
+    ood = ood_data_spec(config, dataset)
+    severities = len(config["datasets"][dataset]["ood"]["severities"])
+    return test * (1 + len(ood["corruptions"]) * severities)
+
+
+def _add_run(tally: Tally, config: dict, run, evaluated: bool, costs: StepCosts, seen: set) -> None:
+    if run.run_id in seen:
+        return
+    seen.add(run.run_id)
+    tally.runs.add(run.run_id)
+    c = run.config
+    tally.steps += c["total_steps"]
+    tally.seconds_train += c["total_steps"] * costs.step_seconds(c["arch"], c["batch_size"], c["width"])
+    probe = c.get("probe")
+    if probe:
+        records = min(probe["window"], c["total_steps"]) // probe["every"] + 1
+        tally.probe_records += records
+        tally.probe_points += records * probe["points"]
+        per_record = sum(costs.probe_seconds(c["arch"], p, probe, probe["points"], probe["batch_size"], c["width"])
+                         for p in probe["probes"])
+        tally.seconds_probe += records * per_record
+    if evaluated:
+        images = _eval_images(config, c["data"]["dataset"])
+        tally.eval_images += images
+        tally.seconds_eval += images / 128.0 * FORWARD * costs.step_seconds(c["arch"], 128, c["width"])
+
+
+def estimate(config: dict, targets: list[str], costs: StepCosts) -> dict[str, Tally]:
+    """One :class:`Tally` per target (``all`` = every configured experiment and artifact)."""
+    from earlyphase.experiments import EXPERIMENTS, experiment_runs
+    from earlyphase.posthoc import posthoc_settings
+
+    artifacts = dict(ARTIFACTS)
+    for name in EXPERIMENTS:
+        artifacts.setdefault(name, [name])
+    result = {}
+    for target in targets:
+        if target == "all":
+            parts = sorted({p for a in artifacts.values() for p in a})
+        elif target in artifacts:
+            parts = artifacts[target]
+        else:
+            raise ValueError(f"unknown target {target!r}; known: all, {', '.join(sorted(artifacts))}")
+        tally, seen = Tally(), set()
+        for part in parts:
+            if part == "+chosen" and "stabilization" in config["experiments"]:
+                from earlyphase.experiments.stabilization import chosen_runs, k_max
+
+                spec = config["experiments"]["stabilization"]
+                for setup in spec["setups"]:
+                    for metric in spec["metrics"]:
+                        k = min(k_max(config, setup), spec["random_k"]["k_max"]) // 2 or 1
+                        for run, _ in chosen_runs(config, setup, metric, k):
+                            # k unknown before the probes: count each (setup, metric, seed) once
+                            _add_run(tally, config, run.__class__(f"{run.run_id}#{metric}", run.config), True,
+                                     costs, seen)
+                            tally.unknown_k_runs += 1
+            elif part == "+posthoc" and "appendix_sharpness" in config["experiments"]:
+                spec = config["experiments"]["appendix_sharpness"]
+                settings = posthoc_settings(config, spec)
+                for run, _ in experiment_runs(config, "table1"):
+                    if run.setup in spec["setups"]:
+                        c = run.config
+                        tally.posthoc_probes += 1
+                        tally.probe_points += settings["points"]
+                        tally.seconds_probe += sum(
+                            costs.probe_seconds(c["arch"], p, settings, settings["points"], settings["batch_size"],
+                                                c["width"]) for p in settings["probes"])
+            elif part in EXPERIMENTS and part in config["experiments"]:
+                evaluated = EXPERIMENTS[part].EVALUATED
+                for run, _ in experiment_runs(config, part):
+                    _add_run(tally, config, run, evaluated, costs, seen)
+        result[target] = tally
+    return result
+
+
+def format_report(tallies: dict[str, Tally], costs: StepCosts) -> str:
+    lines = [f"per-step costs: {costs.device}"]
+    if costs.measurement is None:
+        lines.append("WARNING: no GPU measurement found; using the documented default per-step costs "
+                     "(earlyphase.cost.DEFAULT_SECONDS_PER_STEP). Run `python -m earlyphase.bench "
+                     "--reference-file bench/throughput_reference.json` on the target GPU.")
+    header = (f"{'target':<24}{'runs':>7}{'steps':>14}{'probe rec.':>12}{'probe pts':>14}{'post-hoc':>9}"
+              f"{'eval imgs':>13}{'GPU-h train':>13}{'probes':>9}{'eval':>8}{'total':>9}")
+    lines += [header, "-" * len(header)]
+    for target, t in tallies.items():
+        lines.append(f"{target:<24}{len(t.runs):>7}{t.steps:>14,}{t.probe_records:>12,}{t.probe_points:>14,}"
+                     f"{t.posthoc_probes:>9}{t.eval_images:>13,}{t.seconds_train / 3600:>13.1f}"
+                     f"{t.seconds_probe / 3600:>9.1f}{t.seconds_eval / 3600:>8.1f}{t.hours:>9.1f}")
+        if t.unknown_k_runs:
+            lines.append(f"{'':<24}  includes {t.unknown_k_runs} GU runs at the stabilization-chosen k "
+                         "(known after the head-only probes; shared runs make it fewer)")
+    return "\n".join(lines) + "\n"
+
+
+def main(args) -> int:
+    from earlyphase.params import load_params, validate_params
+
+    if getattr(args, "config_json", None):
+        config = json.loads(args.config_json)
+        validate_params(config)
+    else:
+        config = load_params(args.params, *args.overlay)
+    costs = StepCosts(args.reference, args.device_name)
+    targets = args.targets or [*ARTIFACTS, "all"]
+    text = format_report(estimate(config, targets, costs), costs)
+    print(text, end="")
+    if args.out:
+        from earlyphase.atomic import atomic_path
+
+        with atomic_path(args.out) as tmp:
+            Path(tmp).write_text(text)
+    return 0

@@ -1,0 +1,51 @@
+"""arXiv v1 Table 2 of Liu & Gurevych: gradual unfreezing at the k chosen by Algorithm 2.
+
+Static runs (listed here): the lr_d standard runs (shared with Table 1) and the GU runs
+at ``random_k.n`` random k <= ``random_k.k_max`` per setup (seeded, the same for every
+seed), against which the win rate is computed. The runs at the chosen k depend on the
+head-only probe results (:mod:`.stabilization_probes`), so the workflow adds them after a
+Snakemake checkpoint has run Algorithm 2 (:func:`chosen_runs`); their ids are ordinary GU
+run ids, shared with any other artifact that trains the same k.
+"""
+
+from __future__ import annotations
+
+from earlyphase.runs import blocks_of, resolve_run, total_steps
+from earlyphase.stabilization import random_ks
+
+EVALUATED = True
+
+
+def k_max(config: dict, setup_name: str) -> int:
+    """Largest k whose unfreezing finishes within the run."""
+    return max(1, total_steps(config, setup_name) // blocks_of(config["setups"][setup_name]["arch"]))
+
+
+def random_k_values(config: dict, setup_name: str) -> list[int]:
+    spec = config["experiments"]["stabilization"]["random_k"]
+    return random_ks(spec["seed"], spec["n"], min(spec["k_max"], k_max(config, setup_name)))
+
+
+def algorithm_settings(config: dict, setup_name: str) -> dict:
+    """Everything the choice of k depends on besides the probe trajectory."""
+    spec = config["experiments"]["stabilization"]
+    return {"tau": spec["tau"], "epsilon": spec["epsilon"], "transient": spec["transient"],
+            "k_max": k_max(config, setup_name)}
+
+
+def runs(config: dict) -> list:
+    spec = config["experiments"]["stabilization"]
+    entries = []
+    for setup_name in spec["setups"]:
+        for seed in spec["seeds"]:
+            entries.append((resolve_run(config, setup_name, seed), {"role": "standard", "metric": None}))
+            for k in random_k_values(config, setup_name):
+                run = resolve_run(config, setup_name, seed, gu_k=k)
+                entries.append((run, {"role": "random", "metric": None}))
+    return entries
+
+
+def chosen_runs(config: dict, setup_name: str, metric: str, k: int) -> list:
+    spec = config["experiments"]["stabilization"]
+    return [(resolve_run(config, setup_name, seed, gu_k=int(k)), {"role": "chosen", "metric": metric})
+            for seed in spec["seeds"]]

@@ -1,0 +1,75 @@
+"""Table 2 of Liu & Gurevych (seed): interventions that shape the early sharpness profile.
+
+Left part, learning-rate switch on CIFAR-10 ResNet-18: lr_l2h uses 0.1·lr_d for the first
+k steps and lr_d after; lr_h2l the reverse; beside the constant lr_d and 0.1·lr_d runs
+(the same run ids as Table 1's, trained once). A switch run's id starts with the learning
+rate of its first k steps.
+
+Right part, delayed Fisher penalty on the simple CNN (Appendix D): SGD momentum 0.9,
+LR 0.001 times 0.1 after epochs 150 and 225 (milestones converted to steps), penalty
+alpha·tr(F) with its gradient recomputed every 10 steps (reused in between, as in
+Jastrzebski et al.), applied from step d + 1 for each delay d; plus the run without penalty.
+"""
+
+from __future__ import annotations
+
+from earlyphase.runs import resolve_run, steps_per_epoch
+
+EVALUATED = True
+
+LR_ROWS = ["lr_d", "lr_l2h", "0.1·lr_d", "lr_h2l"]
+
+
+def switch_schedule(lr_d: float, k: int, low_first: bool) -> dict:
+    low, high = 0.1 * lr_d, lr_d
+    before, after = (low, high) if low_first else (high, low)
+    return {"kind": "switch", "lr_before": before, "lr_after": after, "switch_step": int(k)}
+
+
+def fp_row(onset: int | None) -> str:
+    return "no FP" if onset is None else f"FP, delay {onset}"
+
+
+def lr_switch_runs(config: dict) -> list:
+    spec = config["experiments"]["table2"]["lr_switch"]
+    setup_name, k = spec["setup"], spec["k"]
+    lr_d = config["setups"][setup_name]["lr"]
+    entries = []
+    for seed in spec["seeds"]:
+        for row, kwargs in (
+            ("lr_d", {"lr_scale": 1.0}),
+            ("0.1·lr_d", {"lr_scale": 0.1}),
+            ("lr_l2h", {"lr_scale": 0.1, "lr_schedule": switch_schedule(lr_d, k, low_first=True)}),
+            ("lr_h2l", {"lr_scale": 1.0, "lr_schedule": switch_schedule(lr_d, k, low_first=False)}),
+        ):
+            run = resolve_run(config, setup_name, seed, **kwargs)
+            entries.append((run, {"part": "lr_switch", "row": row, "k": k if "lr_schedule" in kwargs else None}))
+    return entries
+
+
+def fisher_penalty_runs(config: dict) -> list:
+    spec = config["experiments"]["table2"]["fisher_penalty"]
+    setup_name = spec["setup"]
+    setup = config["setups"][setup_name]
+    per_epoch = steps_per_epoch(config, setup_name)
+    schedule = {
+        "kind": "multistep",
+        "lr": setup["lr"],
+        "milestones": [int(round(e * per_epoch)) for e in spec["milestones_epochs"]],
+        "gamma": spec["gamma"],
+    }
+    onsets = ([None] if spec["baseline"] else []) + list(spec["onset_steps"])
+    entries = []
+    for seed in spec["seeds"]:
+        for onset in onsets:
+            penalty = None
+            if onset is not None:
+                penalty = {"kind": "fisher", "alpha": spec["alpha"], "every": spec["every"],
+                           "onset_step": onset + 1, "every_mode": "reuse"}
+            run = resolve_run(config, setup_name, seed, lr_schedule=schedule, penalty=penalty)
+            entries.append((run, {"part": "fisher_penalty", "row": fp_row(onset), "k": onset}))
+    return entries
+
+
+def runs(config: dict) -> list:
+    return lr_switch_runs(config) + fisher_penalty_runs(config)

@@ -1,0 +1,76 @@
+# Post-hoc probes of saved final models and arXiv v1 Appendix C (Figure 5): λ_max, S_worst
+# and S_avg of Table 1's final solutions against their OOD accuracy.
+#
+# The output lies beside the run: results/runs/<run>/posthoc/probe-<hash>.parquet, the hash
+# covering every probe setting (probes, points, seed, rho, draws, iterations, batch ...).
+from earlyphase.posthoc import posthoc_settings, posthoc_tag  # noqa: E402
+
+POSTHOC_SPECS = {}  # tag -> settings
+if "appendix_sharpness" in config["experiments"]:
+    _spec = config["experiments"]["appendix_sharpness"]
+    POSTHOC_SETTINGS = posthoc_settings(config, _spec)
+    POSTHOC_TAG = posthoc_tag(POSTHOC_SETTINGS)
+    POSTHOC_SPECS[POSTHOC_TAG] = POSTHOC_SETTINGS
+    POSTHOC_RUNS = [
+        (run, labels)
+        for run, labels in experiment_runs(config, "table1")
+        if run.setup in _spec["setups"]
+    ]
+
+
+def posthoc_path(run_id, tag):
+    return f"{run_dir(run_id)}/posthoc/{tag}.parquet"
+
+
+rule probe_checkpoint:
+    input:
+        final=f"{RESULTS}/runs/{{run}}/final",
+        data=lambda w: grid.clean_data_dir(config, run_dataset(w.run)),
+    output:
+        f"{RESULTS}/runs/{{run}}/posthoc/{{tag}}.parquet",
+    wildcard_constraints:
+        run=r"[^/]+/[^/]+/seed\d+",
+        tag=r"probe-[0-9a-f]{8}",
+    params:
+        settings=lambda w: json.dumps(POSTHOC_SPECS[w.tag]),
+    threads: 1
+    log:
+        f"{RESULTS}/logs/posthoc/{{run}}-{{tag}}.log",
+    resources:
+        gpu=1,
+        mem_mb=8000,
+        runtime=60,
+    shell:
+        "OMP_NUM_THREADS={threads} {EARLYPHASE} probe-checkpoint --final {input.final} --data {input.data} "
+        "--settings {params.settings:q} --out {output} > {log} 2>&1"
+
+
+rule posthoc_table:
+    input:
+        lambda w: [posthoc_path(run.run_id, POSTHOC_TAG) for run, _ in POSTHOC_RUNS],
+    output:
+        f"{RESULTS}/tables/appendix_sharpness.parquet",
+    params:
+        manifest=lambda w: json.dumps(
+            [{"run_id": run.run_id, "posthoc_path": posthoc_path(run.run_id, POSTHOC_TAG), **labels}
+             for run, labels in POSTHOC_RUNS]
+        ),
+    log:
+        f"{RESULTS}/logs/aggregate/appendix_sharpness.log",
+    shell:
+        "{EARLYPHASE} posthoc-table --manifest {params.manifest:q} --out {output} > {log} 2>&1"
+
+
+rule appendix_sharpness_ood:
+    input:
+        runs=f"{RESULTS}/tables/table1_runs.parquet",
+        posthoc=f"{RESULTS}/tables/appendix_sharpness.parquet",
+    output:
+        pdf=f"{FIGURES}/appendix_sharpness_ood.pdf",
+        png=report(f"{FIGURES}/appendix_sharpness_ood.png", caption="../report/appendix_sharpness_ood.rst",
+                   category="Primary paper (appendix)"),
+    log:
+        f"{RESULTS}/logs/report/appendix_sharpness_ood.log",
+    shell:
+        "{EARLYPHASE} report appendix_sharpness_ood --runs {input.runs} {input.posthoc} "
+        "--out {output.pdf} > {log} 2>&1"

@@ -1,0 +1,55 @@
+# Probe extraction and the probe figures: Figures 2 and 3 (tr(F), S_avg, S_worst over the
+# early window) and arXiv v1 Appendix E.1 (feature rank), all from the `probes` runs.
+
+
+rule probe_table:
+    input:
+        lambda w: run_products("probes"),
+    output:
+        f"{RESULTS}/tables/probes.parquet",
+    params:
+        manifest=lambda w: manifest("probes"),
+    log:
+        f"{RESULTS}/logs/aggregate/probe_table.log",
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    shell:
+        "{EARLYPHASE} probe-table --manifest {params.manifest:q} --out {output} > {log} 2>&1"
+
+
+rule figure2:
+    input:
+        f"{RESULTS}/tables/probes.parquet",
+    output:
+        pdf=f"{FIGURES}/figure2.pdf",
+        png=report(f"{FIGURES}/figure2.png", caption="../report/figure2.rst", category="Primary paper"),
+    log:
+        f"{RESULTS}/logs/report/figure2.log",
+    shell:
+        "{EARLYPHASE} report figure2 --runs {input} --out {output.pdf} > {log} 2>&1"
+
+
+rule figure3:
+    input:
+        f"{RESULTS}/tables/probes.parquet",
+    output:
+        pdf=f"{FIGURES}/figure3.pdf",
+        png=report(f"{FIGURES}/figure3.png", caption="../report/figure3.rst", category="Primary paper"),
+    log:
+        f"{RESULTS}/logs/report/figure3.log",
+    shell:
+        "{EARLYPHASE} report figure3 --runs {input} --out {output.pdf} > {log} 2>&1"
+
+
+rule appendix_feature_rank:
+    input:
+        f"{RESULTS}/tables/probes.parquet",
+    output:
+        pdf=f"{FIGURES}/appendix_feature_rank.pdf",
+        png=report(f"{FIGURES}/appendix_feature_rank.png", caption="../report/appendix_feature_rank.rst",
+                   category="Primary paper (appendix)"),
+    log:
+        f"{RESULTS}/logs/report/appendix_feature_rank.log",
+    shell:
+        "{EARLYPHASE} report appendix_feature_rank --runs {input} --out {output.pdf} > {log} 2>&1"

@@ -1,0 +1,115 @@
+# arXiv v1 Algorithm 2 and Table 2: choose k from a head-only run's probes, train GU at
+# that k, compare with random k (win rate).
+#
+# The chosen k depends on probe results, so the DAG is data-dependent: the checkpoint
+# `stabilize` writes results/stabilization/<head-only run id>/<metric>-<settings hash>.json
+# (every input of the choice is in that path: the head-only run's id hashes its whole config,
+# the settings hash covers tau, epsilon, transient and k_max). After it has run, the input
+# functions below read k and add the GU runs at that k to RUNS; they are ordinary GU run
+# ids (every parameter, k included, in the path), shared with any other artifact.
+from earlyphase.experiments import stabilization as stab_experiment  # noqa: E402
+from earlyphase.experiments import stabilization_probes as stab_probes  # noqa: E402
+from snakemake.exceptions import IncompleteCheckpointException  # noqa: E402
+
+STAB_CHOICES = {}  # (setup, metric) -> {path, probe_run, settings}
+if "stabilization" in config["experiments"] and "stabilization_probes" in config["experiments"]:
+    for _setup in config["experiments"]["stabilization"]["setups"]:
+        _probe_run = stab_probes.probe_run(config, _setup).run_id
+        _settings = stab_experiment.algorithm_settings(config, _setup)
+        for _metric in config["experiments"]["stabilization"]["metrics"]:
+            STAB_CHOICES[(_setup, _metric)] = {
+                "path": f"{RESULTS}/stabilization/{_probe_run}/{_metric}-{grid.short_hash(_settings)}.json",
+                "probe_run": _probe_run,
+                "settings": _settings,
+                "settings_hash": grid.short_hash(_settings),
+            }
+STAB_BY_PATH = {choice["path"]: choice for choice in STAB_CHOICES.values()}
+
+
+checkpoint stabilize:
+    input:
+        lambda w: f"{run_dir(w.probe_run)}/final",
+    output:
+        f"{RESULTS}/stabilization/{{probe_run}}/{{metric}}-{{settings}}.json",
+    wildcard_constraints:
+        probe_run=r"[^/]+/[^/]+/seed\d+",
+        metric=r"[a-z_]+",
+        settings=r"[0-9a-f]{8}",
+    params:
+        settings=lambda w, output: json.dumps(STAB_BY_PATH[output[0]]["settings"]),
+    log:
+        f"{RESULTS}/logs/stabilization/{{probe_run}}-{{metric}}-{{settings}}.log",
+    shell:
+        "{EARLYPHASE} stabilize --final {input} --probe-run {wildcards.probe_run} "
+        "--metric {wildcards.metric} --settings {params.settings:q} --out {output} > {log} 2>&1"
+
+
+def stab_chosen(setup, metric):
+    """Runs at the k chosen for (setup, metric), registered in RUNS; raises (through
+    checkpoints.get) until the choice exists."""
+    choice = STAB_CHOICES[(setup, metric)]
+    path = checkpoints.stabilize.get(probe_run=choice["probe_run"], metric=metric,
+                                     settings=choice["settings_hash"]).output[0]
+    result = json.loads(Path(path).read_text())
+    entries = stab_experiment.chosen_runs(config, setup, metric, result["k"])
+    for run, labels in entries:
+        RUNS.setdefault(run.run_id, run)
+        labels.update(chosen_k=result["k"], stabilized=result["stabilized"], clipped=result["clipped"])
+    return entries
+
+
+def stab_chosen_products(wildcards):
+    """Products of the chosen-k runs whose choice exists. The choices themselves are direct
+    inputs of the aggregation, so Snakemake re-evaluates this after each checkpoint job; the
+    manifest (params) does not skip missing choices and fails loudly if one were missing."""
+    out = []
+    for setup, metric in STAB_CHOICES:
+        try:
+            entries = stab_chosen(setup, metric)
+        except IncompleteCheckpointException:
+            continue
+        for run, _ in entries:
+            out += [f"{run_dir(run.run_id)}/final", eval_path(run.run_id)]
+    return out
+
+
+def stab_manifest(wildcards):
+    entries = list(experiment_runs(config, "stabilization"))
+    for setup, metric in STAB_CHOICES:
+        entries += stab_chosen(setup, metric)
+    return json.dumps([
+        {"run_id": run.run_id, "final_dir": f"{run_dir(run.run_id)}/final",
+         "eval_path": eval_path(run.run_id), **labels}
+        for run, labels in entries
+    ])
+
+
+rule aggregate_stabilization:
+    input:
+        choices=[choice["path"] for choice in STAB_CHOICES.values()],
+        chosen=stab_chosen_products,
+        static=lambda w: run_products("stabilization"),
+    output:
+        f"{RESULTS}/tables/stabilization.parquet",
+    params:
+        manifest=stab_manifest,
+    log:
+        f"{RESULTS}/logs/aggregate/stabilization.log",
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    shell:
+        "{EARLYPHASE} aggregate --manifest {params.manifest:q} --out {output} > {log} 2>&1"
+
+
+rule table_stabilization:
+    input:
+        f"{RESULTS}/tables/stabilization.parquet",
+    output:
+        tex=f"{FIGURES}/table_stabilization.tex",
+        csv=report(f"{FIGURES}/table_stabilization.csv", caption="../report/table_stabilization.rst",
+                   category="Primary paper (arXiv v1)"),
+    log:
+        f"{RESULTS}/logs/report/table_stabilization.log",
+    shell:
+        "{EARLYPHASE} report table_stabilization --runs {input} --out {output.tex} > {log} 2>&1"
