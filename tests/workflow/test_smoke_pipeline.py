@@ -7,6 +7,7 @@ and DVC push/pull guarantees on that copy.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -21,6 +22,8 @@ REPO = Path(__file__).resolve().parents[2]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 SMOKE = ["--configfile", "config/smoke.yaml"]
 ARTIFACTS = ["figures/table1.tex", "figures/figure1.pdf"]
+ARTIFACTS += ["figures/figure2.pdf", "figures/figure3.pdf", "figures/appendix_feature_rank.pdf",
+              "figures/table2.tex", "figures/table_stabilization.tex", "figures/appendix_sharpness_ood.pdf"]
 BIN = Path(sys.executable).parent
 
 pytestmark = pytest.mark.slow
@@ -92,6 +95,43 @@ def test_figure1_is_written(smoke_repo):
     for suffix in ("pdf", "png"):
         path = smoke_repo / "figures" / f"figure1.{suffix}"
         assert path.stat().st_size > 10_000
+
+
+def test_primary_figures_are_written(smoke_repo):
+    for name in ("figure2", "figure3", "appendix_feature_rank", "appendix_sharpness_ood"):
+        for suffix in ("pdf", "png"):
+            assert (smoke_repo / "figures" / f"{name}.{suffix}").stat().st_size > 10_000, name
+    probes = pd.read_parquet(smoke_repo / "results" / "tables" / "probes.parquet")
+    for column in ("step", "gu_k", "fisher_trace_norm", "avg_sharpness", "worst_sharpness", "feature_rank"):
+        assert column in probes.columns, column
+    assert probes["step"].min() == 0 and probes["feature_rank"].ge(0).all()
+
+
+def test_table2_has_both_parts_with_the_papers_numbers(smoke_repo, smoke_params):
+    table = pd.read_csv(smoke_repo / "figures" / "table2.csv")
+    onsets = smoke_params["experiments"]["table2"]["fisher_penalty"]["onset_steps"]
+    assert set(table["row"]) == {"lr_d", "lr_l2h", "0.1·lr_d", "lr_h2l", "no FP"} | {f"FP, delay {d}" for d in onsets}
+    assert table["id_mean"].between(0, 100).all() and table["ood_mean"].between(0, 100).all()
+    tex = (smoke_repo / "figures" / "table2.tex").read_text()
+    assert "93.35" in tex and "72.89" in tex and "91.58" in tex  # paper's lr_l2h / lr_h2l beside ours
+
+
+def test_stabilization_table_has_chosen_k_win_rate_and_paper_values(smoke_repo, smoke_params):
+    spec = smoke_params["experiments"]["stabilization"]
+    table = pd.read_csv(smoke_repo / "figures" / "table_stabilization.csv")
+    chosen = table[table["metric"].notna()]
+    assert set(chosen["metric"]) == set(spec["metrics"])
+    assert chosen["k"].between(1, spec["random_k"]["k_max"]).all()
+    assert chosen["win_rate"].between(0, 100).all() and (chosen["wr_n"] == spec["random_k"]["n"]).all()
+    for path in (smoke_repo / "results" / "stabilization").rglob("*.json"):
+        assert json.loads(path.read_text())["k"] in set(chosen["k"])
+    tex = (smoke_repo / "figures" / "table_stabilization.tex").read_text()
+    assert "72.75" in tex and "73.56" in tex and "230" in tex  # v1 Table 2, CIFAR-10 ResNet-18
+
+
+def test_html_report_builds(smoke_repo):
+    _run([*SNAKEMAKE, "--report", "report.html", *SMOKE], smoke_repo)
+    assert (smoke_repo / "report.html").stat().st_size > 100_000
 
 
 def test_second_invocation_has_nothing_to_do(smoke_repo):
