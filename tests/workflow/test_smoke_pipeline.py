@@ -24,6 +24,9 @@ SMOKE = ["--configfile", "config/smoke.yaml"]
 ARTIFACTS = ["figures/table1.tex", "figures/figure1.pdf"]
 ARTIFACTS += ["figures/figure2.pdf", "figures/figure3.pdf", "figures/appendix_feature_rank.pdf",
               "figures/table2.tex", "figures/table_stabilization.tex", "figures/appendix_sharpness_ood.pdf"]
+COMPANIONS = ["figures/fisher_table1.tex", "figures/fisher_onset.pdf", "figures/fisher_explosion.pdf",
+              "figures/phase_diagram.pdf", "figures/uv_phase_diagram.pdf", "figures/warm_start.pdf"]
+ARTIFACTS += COMPANIONS  # seeds 002-004
 BIN = Path(sys.executable).parent
 
 pytestmark = pytest.mark.slow
@@ -194,3 +197,22 @@ def test_dvc_push_then_pull_in_a_fresh_clone_leaves_no_training(smoke_repo, tmp_
     jobs = _dry_run_jobs(clone, ["all"])
     for expensive in ("prepare_clean", "prepare_ood", "train", "evaluate"):
         assert jobs.get(expensive, 0) == 0, jobs
+
+
+def test_companion_artifacts_exist_and_parse(smoke_repo, smoke_params):
+    figures = smoke_repo / "figures"
+    for target in COMPANIONS:
+        for suffix in (".pdf", ".png") if target.endswith(".pdf") else (".tex", ".csv"):
+            assert (smoke_repo / target).with_suffix(suffix).stat().st_size > 1000, (target, suffix)
+    fisher = pd.read_csv(figures / "fisher_table1.csv")
+    assert list(fisher["column"]) == ["eta*", "Baseline", "GPx", "GP", "FP", "GPr"]
+    assert fisher["paper_id"].tolist() == [76.94, 71.32, 75.68, 75.73, 79.66, 79.76]
+    assert "\\textit{79.66}" in (figures / "fisher_table1.tex").read_text()
+    uv = pd.read_csv(figures / "uv_phase_diagram.csv")
+    assert set(uv["width"]) == set(smoke_params["experiments"]["uv_model"]["widths"])
+    assert uv[["c_loss_mean", "c_max_mean"]].notna().all().all()
+    phase = pd.read_csv(figures / "phase_diagram.csv")
+    assert set(phase["width"]) == set(smoke_params["experiments"]["phase_diagram"]["widths"])
+    warm = pd.read_csv(figures / "warm_start.csv")
+    assert set(warm["pretrain_epochs"]) >= {0, 1} and warm["last_mean"].between(0, 100).all()
+    assert (warm["n_evals"] == smoke_params["experiments"]["warm_start"]["last_epochs"]).all()
