@@ -27,6 +27,9 @@ def grid_summary(runs: pd.DataFrame) -> pd.DataFrame:
     table = done.groupby("lr").agg(id_mean=("id_acc", "mean"), id_std=("id_acc", "std"),
                                    ood_mean=("ood_acc", "mean"), ood_std=("ood_acc", "std"),
                                    n_seeds=("seed", "nunique"), lr_scale=("lr_scale", "first"))
+    table = table.reindex(sorted(grid["lr"].unique()))  # grid points where every seed diverged stay, as NaN
+    table.index.name = "lr"
+    table["n_seeds"] = table["n_seeds"].fillna(0).astype(int)
     table["n_diverged"] = grid[grid["status"] != "completed"].groupby("lr").size()
     table["n_diverged"] = table["n_diverged"].fillna(0).astype(int)
     return table.reset_index().sort_values("lr")
