@@ -48,6 +48,7 @@ def plot_explosion(runs: pd.DataFrame, probes: pd.DataFrame, out_pdf: Path) -> p
             sub = done[done["lr"] == lr]
             ax.scatter(sub["early_trF"], sub[key], color=colors[lr], s=30, label=f"η = {lr:.3g}")
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_xlabel("early tr(F) (max over the probe window)")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
