@@ -101,13 +101,9 @@ def _semantic_errors(config: dict) -> list[str]:
         if setup["dataset"] not in config["datasets"]:
             messages.append(f"setups.{name}.dataset: {setup['dataset']!r} has no entry under datasets")
     experiments = config["experiments"]
-    for experiment, spec in experiments.items():
-        for setup in spec.get("setups", []):
-            if setup not in setups:
-                messages.append(
-                    f"experiments.{experiment}.setups: unknown setup {setup!r}; "
-                    f"defined setups are {sorted(setups)}"
-                )
+    for key, setup in _setup_references(experiments, "experiments"):
+        if setup not in setups:
+            messages.append(f"{key}: unknown setup {setup!r}; defined setups are {sorted(setups)}")
     table1 = experiments["table1"]
     for key in ("gu_k", "seeds"):
         missing = [s for s in table1["setups"] if s not in table1[key]]
@@ -146,6 +142,19 @@ def _semantic_errors(config: dict) -> list[str]:
                     "handwritten digits bundled with scikit-learn"
                 )
     return messages
+
+
+def _setup_references(node, key: str):
+    """Every (key path, setup name) under a ``setup:`` or ``setups:`` key, at any depth."""
+    if isinstance(node, dict):
+        for name, value in node.items():
+            path = f"{key}.{name}"
+            if name == "setup" and isinstance(value, str):
+                yield path, value
+            elif name == "setups" and isinstance(value, list):
+                yield from ((path, item) for item in value if isinstance(item, str))
+            else:
+                yield from _setup_references(value, path)
 
 
 def validate_params(config: dict[str, Any]) -> None:

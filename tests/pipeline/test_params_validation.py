@@ -64,3 +64,9 @@ def test_offline_digits_cannot_exceed_the_bundled_set(smoke_params):
     broken = _broken(smoke_params, lambda p: p["datasets"]["mnist"]["offline"].update(train_size=1700, test_size=400))
     with pytest.raises(ParamsError, match="1797"):
         validate_params(broken)
+
+
+def test_unknown_setup_in_a_nested_experiment_is_named(default_params):
+    broken = _broken(default_params, lambda p: p["experiments"]["fisher"].update(setup="cifar10-mlp"))
+    with pytest.raises(ParamsError, match=r"experiments.fisher.setup: unknown setup 'cifar10-mlp'"):
+        validate_params(broken)
