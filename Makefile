@@ -13,7 +13,7 @@ $(VENV)/.installed: pyproject.toml
 
 .PHONY: smoke test lint paper
 smoke: $(VENV)/.installed
-	$(VENV)/bin/snakemake --cores $(CORES) --configfile config/smoke.yaml
+	$(VENV)/bin/snakemake --workflow-profile workflow/profiles/default --cores $(CORES) --configfile config/smoke.yaml
 
 test: $(VENV)/.installed
 	$(VENV)/bin/pytest -q
@@ -23,4 +23,4 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/snakefmt --check Snakefile workflow/rules
 
 paper: $(VENV)/.installed
-	$(VENV)/bin/snakemake --cores $(CORES) all
+	$(VENV)/bin/snakemake --workflow-profile workflow/profiles/default --cores $(CORES) all

@@ -12,6 +12,33 @@ configfile: "params.yaml"
 report: "workflow/report/workflow.rst"
 
 
+# Aggregations and reports take seconds: on a cluster they run where Snakemake runs.
+localrules:
+    aggregate,
+    aggregate_stabilization,
+    appendix_feature_rank,
+    appendix_sharpness_ood,
+    cost,
+    figure1,
+    figure2,
+    figure3,
+    fisher_explosion,
+    fisher_onset,
+    fisher_table1,
+    phase_diagram,
+    phase_diagram_table,
+    posthoc_table,
+    probe_table,
+    run_log_table,
+    stabilize,
+    table1,
+    table2,
+    table_stabilization,
+    uv_phase_diagram,
+    uv_phase_diagram_table,
+    warm_start,
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"

@@ -6,13 +6,13 @@ rule aggregate:
         lambda w: run_products(w.experiment),
     output:
         f"{RESULTS}/tables/{{experiment}}_runs.parquet",
-    params:
-        manifest=lambda w: manifest(w.experiment),
-    threads: 1
     log:
         f"{RESULTS}/logs/aggregate/{{experiment}}.log",
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
+    params:
+        manifest=lambda w: manifest(w.experiment),
     shell:
         "{EARLYPHASE} aggregate --manifest {params.manifest:q} --out {output} > {log} 2>&1"

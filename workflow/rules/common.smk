@@ -8,7 +8,11 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from earlyphase.params import ParamsError, apply_overlay, validate_params  # noqa: E402
 from earlyphase import runs as grid  # noqa: E402
-from earlyphase.experiments import all_runs, evaluated_run_ids, experiment_runs  # noqa: E402
+from earlyphase.experiments import (
+    all_runs,
+    evaluated_run_ids,
+    experiment_runs,
+)  # noqa: E402
 
 config.update(apply_overlay(dict(config), Path(workflow.basedir)))
 try:
@@ -35,7 +39,9 @@ def run_dataset(run_id):
 
 
 def eval_path(run_id):
-    return f"{run_dir(run_id)}/eval/{grid.eval_tag(config, run_dataset(run_id))}.parquet"
+    return (
+        f"{run_dir(run_id)}/eval/{grid.eval_tag(config, run_dataset(run_id))}.parquet"
+    )
 
 
 def manifest(experiment):
@@ -68,11 +74,18 @@ ARTIFACTS = [
     f"{FIGURES}/figure1.pdf",
 ]
 # Liu & Gurevych, every remaining artifact (each only when its experiment is configured).
-ARTIFACTS += [f"{FIGURES}/{name}" for name, experiment in [
-    ("figure2.pdf", "probes"), ("figure3.pdf", "probes"), ("appendix_feature_rank.pdf", "probes"),
-    ("table2.tex", "table2"), ("table_stabilization.tex", "stabilization"),
-    ("appendix_sharpness_ood.pdf", "appendix_sharpness"),
-] if experiment in config["experiments"]]
+ARTIFACTS += [
+    f"{FIGURES}/{name}"
+    for name, experiment in [
+        ("figure2.pdf", "probes"),
+        ("figure3.pdf", "probes"),
+        ("appendix_feature_rank.pdf", "probes"),
+        ("table2.tex", "table2"),
+        ("table_stabilization.tex", "stabilization"),
+        ("appendix_sharpness_ood.pdf", "appendix_sharpness"),
+    ]
+    if experiment in config["experiments"]
+]
 # Companion papers (one target each; rules in fisher.smk, phase_diagram.smk, warm_start.smk).
 ARTIFACTS += [
     f"{FIGURES}/{name}"

@@ -9,9 +9,13 @@ rule cost:
         [path for path in ["bench/throughput_reference.json"] if Path(path).exists()],
     output:
         f"{RESULTS}/cost.txt",
-    params:
-        config=lambda w: json.dumps(dict(config)),
     log:
         f"{RESULTS}/logs/cost.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        config=lambda w: json.dumps(dict(config)),
     shell:
         "{EARLYPHASE} cost all --config-json {params.config:q} --out {output} 2> {log} && cat {output}"

@@ -14,14 +14,14 @@ OOD_SPECS = {
 rule prepare_clean:
     output:
         directory(f"{DATA}/{{dataset}}/{{tag}}/clean"),
-    params:
-        spec=lambda w, output: json.dumps(CLEAN_SPECS[output[0]]),
-    threads: 1
     log:
         f"{RESULTS}/logs/data/{{dataset}}-{{tag}}-clean.log",
+    threads: 1
     resources:
         mem_mb=8000,
         runtime=60,
+    params:
+        spec=lambda w, output: json.dumps(CLEAN_SPECS[output[0]]),
     shell:
         "{EARLYPHASE} prepare-clean --spec {params.spec:q} --out {output} "
         "--raw {DATA}/raw > {log} 2>&1"
@@ -32,14 +32,14 @@ rule prepare_ood:
         clean=f"{DATA}/{{dataset}}/{{tag}}/clean",
     output:
         directory(f"{DATA}/{{dataset}}/{{tag}}/c-{{oodtag}}"),
-    params:
-        spec=lambda w, output: json.dumps(OOD_SPECS[output[0]]),
-    threads: 2
     log:
         f"{RESULTS}/logs/data/{{dataset}}-{{tag}}-c-{{oodtag}}.log",
+    threads: 2
     resources:
         mem_mb=8000,
         runtime=120,
+    params:
+        spec=lambda w, output: json.dumps(OOD_SPECS[output[0]]),
     shell:
         "{EARLYPHASE} prepare-ood --spec {params.spec:q} --clean {input.clean} "
         "--out {output} --raw {DATA}/raw --workers {threads} > {log} 2>&1"

@@ -12,19 +12,19 @@ rule evaluate:
         ood=lambda w: grid.ood_data_dir(config, run_dataset(w.run)),
     output:
         f"{RESULTS}/runs/{{run}}/eval/{{evaltag}}.parquet",
-    wildcard_constraints:
-        run=r"[^/]+/[^/]+/seed\d+",
-    params:
-        corruptions=lambda w: ",".join(_eval_spec(w)["corruptions"]),
-        severities=lambda w: ",".join(str(s) for s in _eval_spec(w)["severities"]),
-        batch_size=config["training"]["eval_batch_size"],
-    threads: 1
     log:
         f"{RESULTS}/logs/evaluate/{{run}}-{{evaltag}}.log",
+    wildcard_constraints:
+        run=r"[^/]+/[^/]+/seed\d+",
+    threads: 1
     resources:
         gpu=1,
         mem_mb=8000,
         runtime=60,
+    params:
+        corruptions=lambda w: ",".join(_eval_spec(w)["corruptions"]),
+        severities=lambda w: ",".join(str(s) for s in _eval_spec(w)["severities"]),
+        batch_size=config["training"]["eval_batch_size"],
     shell:
         "OMP_NUM_THREADS={threads} {EARLYPHASE} evaluate --final {input.final} "
         "--clean {input.clean} --ood {input.ood} --corruptions {params.corruptions} "

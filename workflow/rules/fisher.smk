@@ -9,9 +9,17 @@ rule fisher_table1:
         probes=f"{RESULTS}/tables/fisher_table1_log-probes.parquet",
     output:
         tex=f"{FIGURES}/fisher_table1.tex",
-        csv=report(f"{FIGURES}/fisher_table1.csv", caption="../report/fisher_table1.rst", category="Fisher explosion (seed 003)"),
+        csv=report(
+            f"{FIGURES}/fisher_table1.csv",
+            caption="../report/fisher_table1.rst",
+            category="Fisher explosion (seed 003)",
+        ),
     log:
         f"{RESULTS}/logs/report/fisher_table1.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
     shell:
         "{EARLYPHASE} report fisher_table1 --runs {input.runs} {input.probes} --out {output.tex} > {log} 2>&1"
 
@@ -21,9 +29,17 @@ rule fisher_onset:
         f"{RESULTS}/tables/fisher_onset_runs.parquet",
     output:
         pdf=f"{FIGURES}/fisher_onset.pdf",
-        png=report(f"{FIGURES}/fisher_onset.png", caption="../report/fisher_onset.rst", category="Fisher explosion (seed 003)"),
+        png=report(
+            f"{FIGURES}/fisher_onset.png",
+            caption="../report/fisher_onset.rst",
+            category="Fisher explosion (seed 003)",
+        ),
     log:
         f"{RESULTS}/logs/report/fisher_onset.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
     shell:
         "{EARLYPHASE} report fisher_onset --runs {input} --out {output.pdf} > {log} 2>&1"
 
@@ -34,8 +50,16 @@ rule fisher_explosion:
         probes=f"{RESULTS}/tables/fisher_explosion_log-probes.parquet",
     output:
         pdf=f"{FIGURES}/fisher_explosion.pdf",
-        png=report(f"{FIGURES}/fisher_explosion.png", caption="../report/fisher_explosion.rst", category="Fisher explosion (seed 003)"),
+        png=report(
+            f"{FIGURES}/fisher_explosion.png",
+            caption="../report/fisher_explosion.rst",
+            category="Fisher explosion (seed 003)",
+        ),
     log:
         f"{RESULTS}/logs/report/fisher_explosion.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
     shell:
         "{EARLYPHASE} report fisher_explosion --runs {input.runs} {input.probes} --out {output.pdf} > {log} 2>&1"

@@ -5,7 +5,9 @@
 from earlyphase.experiments import phase_diagram as _pd_experiment  # noqa: E402
 from earlyphase.experiments import uv_model as _uv_experiment  # noqa: E402
 
-PD_JOBS = _pd_experiment.jobs(config) if "phase_diagram" in config["experiments"] else {}
+PD_JOBS = (
+    _pd_experiment.jobs(config) if "phase_diagram" in config["experiments"] else {}
+)
 UV_JOBS = _uv_experiment.jobs(config) if "uv_model" in config["experiments"] else {}
 PHASE_DIAGRAM = f"{sys.executable} -m earlyphase.phase_diagram.jobs"
 
@@ -15,16 +17,16 @@ rule fcn_phase_diagram_run:
         data=lambda w: grid.clean_data_dir(config, PD_JOBS[w.tag]["data"]["dataset"]),
     output:
         f"{RESULTS}/phase_diagram/fcn/{{tag}}.parquet",
-    wildcard_constraints:
-        tag=r"[^/]+/[^/]+/seed\d+",
-    params:
-        spec=lambda w: json.dumps(PD_JOBS[w.tag]),
-    threads: 1
     log:
         f"{RESULTS}/logs/phase_diagram/fcn/{{tag}}.log",
+    wildcard_constraints:
+        tag=r"[^/]+/[^/]+/seed\d+",
+    threads: 1
     resources:
         mem_mb=8000,
         runtime=120,
+    params:
+        spec=lambda w: json.dumps(PD_JOBS[w.tag]),
     shell:
         "OMP_NUM_THREADS={threads} {PHASE_DIAGRAM} fcn --spec {params.spec:q} --data {input.data} --out {output} > {log} 2>&1"
 
@@ -32,15 +34,16 @@ rule fcn_phase_diagram_run:
 rule uv_phase_diagram_run:
     output:
         f"{RESULTS}/phase_diagram/uv/{{tag}}.parquet",
-    wildcard_constraints:
-        tag=r"w\d+-[^/]+",
-    params:
-        spec=lambda w: json.dumps(UV_JOBS[w.tag]),
     log:
         f"{RESULTS}/logs/phase_diagram/uv/{{tag}}.log",
+    wildcard_constraints:
+        tag=r"w\d+-[^/]+",
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
+    params:
+        spec=lambda w: json.dumps(UV_JOBS[w.tag]),
     shell:
         "{PHASE_DIAGRAM} uv --spec {params.spec:q} --out {output} > {log} 2>&1"
 
@@ -52,6 +55,10 @@ rule phase_diagram_table:
         f"{RESULTS}/tables/phase_diagram_runs.parquet",
     log:
         f"{RESULTS}/logs/aggregate/phase_diagram.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
     shell:
         "{PHASE_DIAGRAM} concat --inputs {input} --out {output} > {log} 2>&1"
 
@@ -63,6 +70,10 @@ rule uv_phase_diagram_table:
         f"{RESULTS}/tables/uv_phase_diagram.parquet",
     log:
         f"{RESULTS}/logs/aggregate/uv_phase_diagram.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
     shell:
         "{PHASE_DIAGRAM} concat --inputs {input} --out {output} > {log} 2>&1"
 
@@ -72,12 +83,20 @@ rule phase_diagram:
         f"{RESULTS}/tables/phase_diagram_runs.parquet",
     output:
         pdf=f"{FIGURES}/phase_diagram.pdf",
-        png=report(f"{FIGURES}/phase_diagram.png", caption="../report/phase_diagram.rst", category="Phase diagram (seed 004)"),
+        png=report(
+            f"{FIGURES}/phase_diagram.png",
+            caption="../report/phase_diagram.rst",
+            category="Phase diagram (seed 004)",
+        ),
         depth_pdf=f"{FIGURES}/phase_diagram_depth.pdf",
         depth_png=f"{FIGURES}/phase_diagram_depth.png",
         csv=f"{FIGURES}/phase_diagram.csv",
     log:
         f"{RESULTS}/logs/report/phase_diagram.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
     shell:
         "{EARLYPHASE} report phase_diagram --runs {input} --out {output.pdf} > {log} 2>&1"
 
@@ -87,9 +106,21 @@ rule uv_phase_diagram:
         f"{RESULTS}/tables/uv_phase_diagram.parquet",
     output:
         pdf=f"{FIGURES}/uv_phase_diagram.pdf",
-        png=report(f"{FIGURES}/uv_phase_diagram.png", caption="../report/uv_phase_diagram.rst", category="Phase diagram (seed 004)"),
-        csv=report(f"{FIGURES}/uv_phase_diagram.csv", caption="../report/uv_phase_diagram.rst", category="Phase diagram (seed 004)"),
+        png=report(
+            f"{FIGURES}/uv_phase_diagram.png",
+            caption="../report/uv_phase_diagram.rst",
+            category="Phase diagram (seed 004)",
+        ),
+        csv=report(
+            f"{FIGURES}/uv_phase_diagram.csv",
+            caption="../report/uv_phase_diagram.rst",
+            category="Phase diagram (seed 004)",
+        ),
     log:
         f"{RESULTS}/logs/report/uv_phase_diagram.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
     shell:
         "{EARLYPHASE} report uv_phase_diagram --runs {input} --out {output.pdf} > {log} 2>&1"

@@ -28,18 +28,18 @@ rule probe_checkpoint:
         data=lambda w: grid.clean_data_dir(config, run_dataset(w.run)),
     output:
         f"{RESULTS}/runs/{{run}}/posthoc/{{tag}}.parquet",
+    log:
+        f"{RESULTS}/logs/posthoc/{{run}}-{{tag}}.log",
     wildcard_constraints:
         run=r"[^/]+/[^/]+/seed\d+",
         tag=r"probe-[0-9a-f]{8}",
-    params:
-        settings=lambda w: json.dumps(POSTHOC_SPECS[w.tag]),
     threads: 1
-    log:
-        f"{RESULTS}/logs/posthoc/{{run}}-{{tag}}.log",
     resources:
         gpu=1,
         mem_mb=8000,
         runtime=60,
+    params:
+        settings=lambda w: json.dumps(POSTHOC_SPECS[w.tag]),
     shell:
         "OMP_NUM_THREADS={threads} {EARLYPHASE} probe-checkpoint --final {input.final} --data {input.data} "
         "--settings {params.settings:q} --out {output} > {log} 2>&1"
@@ -50,13 +50,23 @@ rule posthoc_table:
         lambda w: [posthoc_path(run.run_id, POSTHOC_TAG) for run, _ in POSTHOC_RUNS],
     output:
         f"{RESULTS}/tables/appendix_sharpness.parquet",
-    params:
-        manifest=lambda w: json.dumps(
-            [{"run_id": run.run_id, "posthoc_path": posthoc_path(run.run_id, POSTHOC_TAG), **labels}
-             for run, labels in POSTHOC_RUNS]
-        ),
     log:
         f"{RESULTS}/logs/aggregate/appendix_sharpness.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        manifest=lambda w: json.dumps(
+            [
+                {
+                    "run_id": run.run_id,
+                    "posthoc_path": posthoc_path(run.run_id, POSTHOC_TAG),
+                    **labels,
+                }
+                for run, labels in POSTHOC_RUNS
+            ]
+        ),
     shell:
         "{EARLYPHASE} posthoc-table --manifest {params.manifest:q} --out {output} > {log} 2>&1"
 
@@ -67,10 +77,17 @@ rule appendix_sharpness_ood:
         posthoc=f"{RESULTS}/tables/appendix_sharpness.parquet",
     output:
         pdf=f"{FIGURES}/appendix_sharpness_ood.pdf",
-        png=report(f"{FIGURES}/appendix_sharpness_ood.png", caption="../report/appendix_sharpness_ood.rst",
-                   category="Primary paper (appendix)"),
+        png=report(
+            f"{FIGURES}/appendix_sharpness_ood.png",
+            caption="../report/appendix_sharpness_ood.rst",
+            category="Primary paper (appendix)",
+        ),
     log:
         f"{RESULTS}/logs/report/appendix_sharpness_ood.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
     shell:
         "{EARLYPHASE} report appendix_sharpness_ood --runs {input.runs} {input.posthoc} "
         "--out {output.pdf} > {log} 2>&1"

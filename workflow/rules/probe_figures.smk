@@ -7,13 +7,14 @@ rule probe_table:
         lambda w: run_products("probes"),
     output:
         f"{RESULTS}/tables/probes.parquet",
-    params:
-        manifest=lambda w: manifest("probes"),
     log:
         f"{RESULTS}/logs/aggregate/probe_table.log",
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
+    params:
+        manifest=lambda w: manifest("probes"),
     shell:
         "{EARLYPHASE} probe-table --manifest {params.manifest:q} --out {output} > {log} 2>&1"
 
@@ -23,9 +24,17 @@ rule figure2:
         f"{RESULTS}/tables/probes.parquet",
     output:
         pdf=f"{FIGURES}/figure2.pdf",
-        png=report(f"{FIGURES}/figure2.png", caption="../report/figure2.rst", category="Primary paper"),
+        png=report(
+            f"{FIGURES}/figure2.png",
+            caption="../report/figure2.rst",
+            category="Primary paper",
+        ),
     log:
         f"{RESULTS}/logs/report/figure2.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
     shell:
         "{EARLYPHASE} report figure2 --runs {input} --out {output.pdf} > {log} 2>&1"
 
@@ -35,9 +44,17 @@ rule figure3:
         f"{RESULTS}/tables/probes.parquet",
     output:
         pdf=f"{FIGURES}/figure3.pdf",
-        png=report(f"{FIGURES}/figure3.png", caption="../report/figure3.rst", category="Primary paper"),
+        png=report(
+            f"{FIGURES}/figure3.png",
+            caption="../report/figure3.rst",
+            category="Primary paper",
+        ),
     log:
         f"{RESULTS}/logs/report/figure3.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
     shell:
         "{EARLYPHASE} report figure3 --runs {input} --out {output.pdf} > {log} 2>&1"
 
@@ -47,9 +64,16 @@ rule appendix_feature_rank:
         f"{RESULTS}/tables/probes.parquet",
     output:
         pdf=f"{FIGURES}/appendix_feature_rank.pdf",
-        png=report(f"{FIGURES}/appendix_feature_rank.png", caption="../report/appendix_feature_rank.rst",
-                   category="Primary paper (appendix)"),
+        png=report(
+            f"{FIGURES}/appendix_feature_rank.png",
+            caption="../report/appendix_feature_rank.rst",
+            category="Primary paper (appendix)",
+        ),
     log:
         f"{RESULTS}/logs/report/appendix_feature_rank.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
     shell:
         "{EARLYPHASE} report appendix_feature_rank --runs {input} --out {output.pdf} > {log} 2>&1"

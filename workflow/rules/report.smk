@@ -6,10 +6,14 @@ rule table1:
         f"{RESULTS}/tables/table1_runs.parquet",
     output:
         tex=f"{FIGURES}/table1.tex",
-        csv=report(f"{FIGURES}/table1.csv", caption="../report/table1.rst", category="Primary paper"),
-    threads: 1
+        csv=report(
+            f"{FIGURES}/table1.csv",
+            caption="../report/table1.rst",
+            category="Primary paper",
+        ),
     log:
         f"{RESULTS}/logs/report/table1.log",
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
@@ -22,10 +26,14 @@ rule figure1:
         f"{RESULTS}/tables/figure1_runs.parquet",
     output:
         pdf=f"{FIGURES}/figure1.pdf",
-        png=report(f"{FIGURES}/figure1.png", caption="../report/figure1.rst", category="Primary paper"),
-    threads: 1
+        png=report(
+            f"{FIGURES}/figure1.png",
+            caption="../report/figure1.rst",
+            category="Primary paper",
+        ),
     log:
         f"{RESULTS}/logs/report/figure1.log",
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=30,

@@ -4,18 +4,22 @@
 
 rule run_log_table:
     input:
-        lambda w: [f"{run_dir(run.run_id)}/final" for run, _ in experiment_runs(config, w.experiment)],
+        lambda w: [
+            f"{run_dir(run.run_id)}/final"
+            for run, _ in experiment_runs(config, w.experiment)
+        ],
     output:
         f"{RESULTS}/tables/{{experiment}}_log-{{log}}.parquet",
-    wildcard_constraints:
-        log="probes|test_log",
-    params:
-        manifest=lambda w: manifest(w.experiment),
     log:
         f"{RESULTS}/logs/aggregate/{{experiment}}_log-{{log}}.log",
+    wildcard_constraints:
+        log="probes|test_log",
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
+    params:
+        manifest=lambda w: manifest(w.experiment),
     shell:
         "{sys.executable} -m earlyphase.run_logs --manifest {params.manifest:q} --file {wildcards.log}.parquet "
         "--out {output} > {log} 2>&1"

@@ -12,7 +12,10 @@ from earlyphase.experiments import stabilization_probes as stab_probes  # noqa: 
 from snakemake.exceptions import IncompleteCheckpointException  # noqa: E402
 
 STAB_CHOICES = {}  # (setup, metric) -> {path, probe_run, settings}
-if "stabilization" in config["experiments"] and "stabilization_probes" in config["experiments"]:
+if (
+    "stabilization" in config["experiments"]
+    and "stabilization_probes" in config["experiments"]
+):
     for _setup in config["experiments"]["stabilization"]["setups"]:
         _probe_run = stab_probes.probe_run(config, _setup).run_id
         _settings = stab_experiment.algorithm_settings(config, _setup)
@@ -31,14 +34,18 @@ checkpoint stabilize:
         lambda w: f"{run_dir(w.probe_run)}/final",
     output:
         f"{RESULTS}/stabilization/{{probe_run}}/{{metric}}-{{settings}}.json",
+    log:
+        f"{RESULTS}/logs/stabilization/{{probe_run}}-{{metric}}-{{settings}}.log",
     wildcard_constraints:
         probe_run=r"[^/]+/[^/]+/seed\d+",
         metric=r"[a-z_]+",
         settings=r"[0-9a-f]{8}",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
     params:
         settings=lambda w, output: json.dumps(STAB_BY_PATH[output[0]]["settings"]),
-    log:
-        f"{RESULTS}/logs/stabilization/{{probe_run}}-{{metric}}-{{settings}}.log",
     shell:
         "{EARLYPHASE} stabilize --final {input} --probe-run {wildcards.probe_run} "
         "--metric {wildcards.metric} --settings {params.settings:q} --out {output} > {log} 2>&1"
@@ -48,20 +55,26 @@ def stab_chosen(setup, metric):
     """Runs at the k chosen for (setup, metric), registered in RUNS; raises (through
     checkpoints.get) until the choice exists."""
     choice = STAB_CHOICES[(setup, metric)]
-    path = checkpoints.stabilize.get(probe_run=choice["probe_run"], metric=metric,
-                                     settings=choice["settings_hash"]).output[0]
+    path = checkpoints.stabilize.get(
+        probe_run=choice["probe_run"], metric=metric, settings=choice["settings_hash"]
+    ).output[0]
     result = json.loads(Path(path).read_text())
     entries = stab_experiment.chosen_runs(config, setup, metric, result["k"])
     for run, labels in entries:
         RUNS.setdefault(run.run_id, run)
-        labels.update(chosen_k=result["k"], stabilized=result["stabilized"], clipped=result["clipped"])
+        labels.update(
+            chosen_k=result["k"],
+            stabilized=result["stabilized"],
+            clipped=result["clipped"],
+        )
     return entries
 
 
 def stab_chosen_products(wildcards):
     """Products of the chosen-k runs whose choice exists. The choices themselves are direct
     inputs of the aggregation, so Snakemake re-evaluates this after each checkpoint job; the
-    manifest (params) does not skip missing choices and fails loudly if one were missing."""
+    manifest (params) does not skip missing choices and fails loudly if one were missing.
+    """
     out = []
     for setup, metric in STAB_CHOICES:
         try:
@@ -77,11 +90,17 @@ def stab_manifest(wildcards):
     entries = list(experiment_runs(config, "stabilization"))
     for setup, metric in STAB_CHOICES:
         entries += stab_chosen(setup, metric)
-    return json.dumps([
-        {"run_id": run.run_id, "final_dir": f"{run_dir(run.run_id)}/final",
-         "eval_path": eval_path(run.run_id), **labels}
-        for run, labels in entries
-    ])
+    return json.dumps(
+        [
+            {
+                "run_id": run.run_id,
+                "final_dir": f"{run_dir(run.run_id)}/final",
+                "eval_path": eval_path(run.run_id),
+                **labels,
+            }
+            for run, labels in entries
+        ]
+    )
 
 
 rule aggregate_stabilization:
@@ -91,13 +110,14 @@ rule aggregate_stabilization:
         static=lambda w: run_products("stabilization"),
     output:
         f"{RESULTS}/tables/stabilization.parquet",
-    params:
-        manifest=stab_manifest,
     log:
         f"{RESULTS}/logs/aggregate/stabilization.log",
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
+    params:
+        manifest=stab_manifest,
     shell:
         "{EARLYPHASE} aggregate --manifest {params.manifest:q} --out {output} > {log} 2>&1"
 
@@ -107,9 +127,16 @@ rule table_stabilization:
         f"{RESULTS}/tables/stabilization.parquet",
     output:
         tex=f"{FIGURES}/table_stabilization.tex",
-        csv=report(f"{FIGURES}/table_stabilization.csv", caption="../report/table_stabilization.rst",
-                   category="Primary paper (arXiv v1)"),
+        csv=report(
+            f"{FIGURES}/table_stabilization.csv",
+            caption="../report/table_stabilization.rst",
+            category="Primary paper (arXiv v1)",
+        ),
     log:
         f"{RESULTS}/logs/report/table_stabilization.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
     shell:
         "{EARLYPHASE} report table_stabilization --runs {input} --out {output.tex} > {log} 2>&1"

@@ -7,8 +7,16 @@ rule table2:
         f"{RESULTS}/tables/table2_runs.parquet",
     output:
         tex=f"{FIGURES}/table2.tex",
-        csv=report(f"{FIGURES}/table2.csv", caption="../report/table2.rst", category="Primary paper"),
+        csv=report(
+            f"{FIGURES}/table2.csv",
+            caption="../report/table2.rst",
+            category="Primary paper",
+        ),
     log:
         f"{RESULTS}/logs/report/table2.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
     shell:
         "{EARLYPHASE} report table2 --runs {input} --out {output.tex} > {log} 2>&1"

@@ -6,19 +6,19 @@ rule train:
         data=lambda w: grid.clean_data_dir(config, run_dataset(w.run)),
     output:
         directory(f"{RESULTS}/runs/{{run}}/final"),
-    wildcard_constraints:
-        run=r"[^/]+/[^/]+/seed\d+",
-    params:
-        config=lambda w: json.dumps(RUNS[w.run].config),
-        run_dir=lambda w: run_dir(w.run),
-        checkpoint_every=config["training"]["checkpoint_every"],
-    threads: 1
     log:
         f"{RESULTS}/logs/train/{{run}}.log",
+    wildcard_constraints:
+        run=r"[^/]+/[^/]+/seed\d+",
+    threads: 1
     resources:
         gpu=1,
         mem_mb=8000,
         runtime=720,
+    params:
+        config=lambda w: json.dumps(RUNS[w.run].config),
+        run_dir=lambda w: run_dir(w.run),
+        checkpoint_every=config["training"]["checkpoint_every"],
     shell:
         "{EARLYPHASE} train --config {params.config:q} --run-dir {params.run_dir} "
         "--data {input.data} --checkpoint-every {params.checkpoint_every} --threads {threads} "

@@ -9,9 +9,17 @@ rule warm_start:
         test_log=f"{RESULTS}/tables/warm_start_log-test_log.parquet",
     output:
         pdf=f"{FIGURES}/warm_start.pdf",
-        png=report(f"{FIGURES}/warm_start.png", caption="../report/warm_start.rst", category="Plasticity (seed 002)"),
+        png=report(
+            f"{FIGURES}/warm_start.png",
+            caption="../report/warm_start.rst",
+            category="Plasticity (seed 002)",
+        ),
         csv=f"{FIGURES}/warm_start.csv",
     log:
         f"{RESULTS}/logs/report/warm_start.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
     shell:
         "{EARLYPHASE} report warm_start --runs {input.runs} {input.test_log} --out {output.pdf} > {log} 2>&1"
