@@ -143,7 +143,7 @@ class CompiledForward:
 
     Only errors raised by TorchDynamo or the compiler backend trigger the fallback (they are
     raised before the graph runs, so no BatchNorm statistic has been updated); any other
-    error propagates. ``failure`` holds the first line of the error once it happened.
+    error propagates. ``failure`` holds the error (one line) once it happened.
     """
 
     def __init__(self, model: nn.Module, backend: str = "inductor"):
@@ -166,7 +166,7 @@ class CompiledForward:
             try:
                 return self.compiled(inputs)
             except TorchDynamoException as err:
-                self.failure = f"{type(err).__name__}: {str(err).strip().splitlines()[0]}"
+                self.failure = f"{type(err).__name__}: {' '.join(str(err).split())[:300]}"
                 warnings.warn(f"torch.compile failed, training continues eagerly: {self.failure}",
                               RuntimeWarning, stacklevel=2)
         return self.model(inputs)

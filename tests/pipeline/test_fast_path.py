@@ -18,6 +18,7 @@ from torch import nn
 
 from earlyphase import runs
 from earlyphase.acceleration import CompiledForward, FastPath, optimizer_options
+from earlyphase.probes.suite import PROBES
 from earlyphase.train import Trainer, train_run
 
 PLAIN = FastPath(precision="fp32", channels_last=False, compile=False)
@@ -45,31 +46,31 @@ def test_channels_last_and_compile_follow_the_plain_trajectory_through_unfreezin
     import torch._dynamo
     from torch._dynamo.utils import counters
 
-    plain, plain_trainer = _trajectory(gu_config, tmp_path / "plain", shapes_clean_dir, PLAIN)
+    config = {**gu_config, "total_steps": 3}  # frozen set: head (step 1), head + layer4 (2, 3)
+    plain, plain_trainer = _trajectory(config, tmp_path / "plain", shapes_clean_dir, PLAIN)
     torch._dynamo.reset()
     counters.clear()
     fast = FastPath(precision="fp32", channels_last=True, compile=True, compile_backend="aot_eager")
-    compiled, trainer = _trajectory(gu_config, tmp_path / "fast", shapes_clean_dir, fast)
+    compiled, trainer = _trajectory(config, tmp_path / "fast", shapes_clean_dir, fast)
 
     assert isinstance(trainer.train_forward, CompiledForward)
     assert trainer.train_forward.failure is None
     assert trainer.model.conv1.weight.is_contiguous(memory_format=torch.channels_last)
-    # Frozen sets during steps 1..5 with k=2: head only, +layer4 (steps 2-3), +layer3 (4-5).
-    assert counters["stats"]["unique_graphs"] >= 3, "a changed frozen set must recompile"
+    assert counters["stats"]["unique_graphs"] >= 2, "a changed frozen set must recompile"
     assert compiled == pytest.approx(plain, rel=2e-4, abs=1e-5)
-    # layer2 and the stem are still frozen after step 5: untouched, no gradient, no state.
-    initial = Trainer(gu_config, tmp_path / "init", shapes_clean_dir, progress=False,
+    # layer3 and below are still frozen after step 3: untouched, no gradient, no state.
+    initial = Trainer(config, tmp_path / "init", shapes_clean_dir, progress=False,
                       fast=PLAIN).model
-    for name in ("conv1.weight", "layer2.0.conv1.weight", "layer2.1.bn2.bias"):
+    for name in ("conv1.weight", "layer2.0.conv1.weight", "layer3.1.bn2.bias"):
         param = dict(trainer.model.named_parameters())[name]
         assert torch.equal(param, dict(initial.named_parameters())[name]), name
         assert param.grad is None and param not in trainer.optimizer.state, name
-    # Unfrozen blocks moved as in the plain run.
-    for name in ("layer3.0.conv1.weight", "layer4.1.conv2.weight", "fc.weight"):
+    # Unfrozen blocks moved as in the plain run (channels_last convolutions round differently).
+    for name in ("layer4.0.conv1.weight", "layer4.1.bn2.weight", "fc.weight"):
         got = dict(trainer.model.named_parameters())[name]
         want = dict(plain_trainer.model.named_parameters())[name]
         assert not torch.equal(got, dict(initial.named_parameters())[name]), name
-        torch.testing.assert_close(got, want, rtol=1e-3, atol=1e-5)
+        torch.testing.assert_close(got, want, rtol=0, atol=1e-3)
 
 
 def test_bf16_autocast_on_cpu_is_finite_and_close_to_fp32(tmp_path, gu_config, shapes_clean_dir):
@@ -143,7 +144,8 @@ def test_benchmark_cpu_mode_writes_ratios_and_required_keys(tmp_path):
     out = tmp_path / "bench.json"
     reference = tmp_path / "throughput_reference.json"
     result = main(["--quick", "--device", "cpu", "--workloads", "resnet18-mnist", "--steps", "2",
-                   "--warmup", "1", "--batch-size", "8", "--width", "0.0625", "--probe-points", "8",
+                   "--warmup", "1", "--batch-size", "8", "--width", "0.125", "--probe-points", "8",
+                   "--threads", "1",
                    "--out", str(out), "--reference-file", str(reference), "--note", "test"])
     saved = json.loads(out.read_text())
     assert saved == json.loads(json.dumps(result))
@@ -157,7 +159,8 @@ def test_benchmark_cpu_mode_writes_ratios_and_required_keys(tmp_path):
         assert row[path]["tflops"] > 0 and row[path]["peak_fraction"] is None
     assert row["speedup_vs_reference"] > 0
     probes = {p["probe"]: p for p in saved["probes"]}
-    assert set(probes) == {"fisher_trace", "avg_sharpness", "worst_sharpness", "hessian_max_eig"}
+    assert set(probes) == set(PROBES)
+    assert {"fisher_trace", "avg_sharpness", "worst_sharpness", "hessian_max_eig"} <= set(probes)
     assert all(p["seconds"] > 0 and p["train_steps"] > 0 for p in probes.values())
     ref = json.loads(reference.read_text())
     (entry,) = ref["measurements"]

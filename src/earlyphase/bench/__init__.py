@@ -1,0 +1,22 @@
+"""Throughput benchmark of the training step and the probes: ``python -m earlyphase.bench``.
+
+Never a test: it measures, prints a table and writes JSON. For ResNet-18 and VGG-11 at
+CIFAR shape (3x32x32) and ResNet-18 at MNIST shape (1x28x28) it times
+
+* the training step of :class:`earlyphase.train.Trainer` (the fast path of
+  :mod:`earlyphase.acceleration`: device-resident uint8 data, device-side augmentation,
+  bf16 + channels_last + fused SGD on CUDA), and
+* a plain reference loop in the same process (:mod:`.reference_loop`: torchvision Dataset,
+  DataLoader with CPU-side transforms, fp32, NCHW, ``torch.optim.SGD``),
+
+and reports images/s, achieved TFLOP/s (FLOPs of one forward+backward counted with
+``torch.utils.flop_counter.FlopCounterMode``), the fraction of the device's bf16 dense peak
+(:mod:`.hardware`), peak memory and the ratio of the two step times. It also times one
+probe point of each probe (tr(F), S_avg, S_worst, lambda_max) in units of a training step
+(:mod:`.probe_cost`). ``--reference-file`` merges the per-step and per-probe-point seconds
+into the versioned cost file ``bench/throughput_reference.json`` read by the cost model.
+
+Modules: :mod:`.workloads` (what is measured), :mod:`.timing` (CUDA events / perf_counter,
+FLOP counting), :mod:`.fast_loop`, :mod:`.reference_loop`, :mod:`.probe_cost`,
+:mod:`.hardware`, :mod:`.reference_file`, :mod:`.report` (table).
+"""

@@ -1,0 +1,44 @@
+"""The printed tables of a benchmark result."""
+
+from __future__ import annotations
+
+
+def _fmt(value, spec: str, missing: str = "n/a") -> str:
+    return missing if value is None else format(value, spec)
+
+
+def training_table(result: dict) -> str:
+    head = (f"{'workload':<16} {'path':<9} {'ms/step':>9} {'img/s':>9} {'TFLOP/s':>8} "
+            f"{'%peak':>6} {'peak MiB':>9} {'ratio':>6}")
+    lines = [head, "-" * len(head)]
+    for row in result["training"]:
+        for path in ("fast", "reference"):
+            m = row[path]
+            memory = None if m["peak_memory_bytes"] is None else m["peak_memory_bytes"] / 2**20
+            fraction = None if m["peak_fraction"] is None else 100 * m["peak_fraction"]
+            ratio = row["speedup_vs_reference"] if path == "fast" else 1.0
+            lines.append(f"{row['workload'] if path == 'fast' else '':<16} {path:<9} "
+                         f"{1000 * m['seconds_per_step']:>9.2f} {m['images_per_s']:>9.0f} "
+                         f"{m['tflops']:>8.3f} {_fmt(fraction, '.1f'):>6} {_fmt(memory, '.0f'):>9} "
+                         f"{ratio:>6.2f}")
+    return "\n".join(lines)
+
+
+def probe_table(result: dict) -> str:
+    head = f"{'workload':<16} {'probe':<16} {'s/point':>9} {'train steps':>12}"
+    lines = [head, "-" * len(head)]
+    for row in result["probes"]:
+        lines.append(f"{row['workload']:<16} {row['probe']:<16} {row['seconds']:>9.3f} "
+                     f"{row['train_steps']:>12.1f}")
+    return "\n".join(lines)
+
+
+def render(result: dict) -> str:
+    device = result["device"]
+    peak = device["peak_bf16_dense_tflops"]
+    return "\n".join([
+        f"device: {device['name']} (bf16 dense peak: {_fmt(peak, '.1f')} TFLOP/s), "
+        f"torch {result['torch']}, {result['date']}, mode {result['mode']}",
+        f"fast path: {result['fast_settings']}; ratio = reference s/step / fast s/step",
+        "", training_table(result), "", probe_table(result),
+    ])

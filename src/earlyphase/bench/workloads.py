@@ -1,0 +1,46 @@
+"""What the benchmark measures: architecture x input shape, and the synthetic data.
+
+The data are uniform random uint8 images with random labels: the cost of a step does not
+depend on pixel values. CIFAR-shaped workloads are augmented (random crop with padding 4
+and horizontal flip, as the paper's CIFAR setups); the MNIST-shaped one is not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Workload:
+    arch: str
+    shape: str          # "cifar" | "mnist"
+    channels: int
+    size: int           # height = width, pixels
+    num_classes: int = 10
+
+    @property
+    def name(self) -> str:
+        return f"{self.arch}-{self.shape}"
+
+    @property
+    def augment(self) -> bool:
+        return self.shape == "cifar"
+
+    def images(self, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """``n`` uint8 NHWC images and int64 labels."""
+        rng = np.random.default_rng(seed)
+        images = rng.integers(0, 256, (n, self.size, self.size, self.channels), dtype=np.uint8)
+        return images, rng.integers(0, self.num_classes, n).astype(np.int64)
+
+
+WORKLOADS: dict[str, Workload] = {w.name: w for w in (
+    Workload("resnet18", "cifar", 3, 32),
+    Workload("vgg11", "cifar", 3, 32),
+    Workload("resnet18", "mnist", 1, 28),
+)}
+
+# The optimizer both paths use (the paper's CIFAR-100 setting; SGD with momentum exercises
+# the momentum buffers).
+OPTIMIZER = {"optimizer": "sgd", "lr": 0.01, "momentum": 0.9, "weight_decay": 5e-4}
