@@ -71,8 +71,13 @@ def cmd_train(args) -> int:
     from earlyphase.train import train_run
 
     torch.set_num_threads(args.threads)
+    if args.deterministic:
+        from earlyphase.acceleration import apply_deterministic_cuda
+
+        apply_deterministic_cuda()
+    fast = {"precision": args.precision, "channels_last": args.channels_last, "compile": args.compile}
     with _job_device(args.device) as device:
-        status = train_run(args.config, args.run_dir, args.data, device=device,
+        status = train_run(args.config, args.run_dir, args.data, device=device, fast=fast,
                            checkpoint_every=args.checkpoint_every, progress=not args.no_progress)
     print(json.dumps(status))
     return 0
@@ -184,6 +189,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto")
     p.add_argument("--checkpoint-every", type=int, default=500)
     p.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
+    p.add_argument("--precision", choices=["fp32", "bf16"], help="default: bf16 on CUDA, fp32 on CPU")
+    p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
+                   help="default: on for CUDA")
+    p.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
+                   help="torch.compile the forward pass (falls back to eager if it fails)")
+    p.add_argument("--deterministic", action="store_true",
+                   help="deterministic CUDA kernels (slower; see docs/performance.md)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_train)
 

@@ -32,12 +32,12 @@ def _normalize(images_nhwc: np.ndarray, normalizer: dict, device: torch.device) 
 def accuracy(model: torch.nn.Module, images: np.ndarray, labels: np.ndarray, normalizer: dict,
              device: torch.device, batch_size: int) -> float:
     """Top-1 accuracy in percent; images are read batch by batch (memory-mapped sets stay on disk)."""
-    correct = 0
+    correct = torch.zeros((), dtype=torch.long, device=device)  # one host read per set
     for start in range(0, len(labels), batch_size):
         inputs = _normalize(images[start:start + batch_size], normalizer, device)
         targets = torch.as_tensor(np.asarray(labels[start:start + batch_size]), device=device)
-        correct += (model(inputs).argmax(1) == targets).sum().item()
-    return 100.0 * correct / len(labels)
+        correct += (model(inputs).argmax(1) == targets).sum()
+    return 100.0 * correct.item() / len(labels)
 
 
 def evaluate_run(run_final_dir: Path | str, clean_dir: Path | str, ood_dir: Path | str,

@@ -166,3 +166,16 @@ def test_benchmark_cpu_mode_writes_ratios_and_required_keys(tmp_path):
     (entry,) = ref["measurements"]
     assert entry["device"] == saved["device"]["name"] and entry["date"]
     assert entry["train_step"][0]["seconds_per_step"] == row["fast"]["seconds_per_step"]
+
+
+def test_cli_execution_flags_reach_the_trainer(tmp_path, gu_config, shapes_clean_dir):
+    import json
+
+    from earlyphase.cli import main
+
+    config = {**gu_config, "total_steps": 2}
+    code = main(["train", "--config", json.dumps(config), "--run-dir", str(tmp_path / "run"),
+                 "--data", str(shapes_clean_dir), "--device", "cpu", "--channels-last", "--no-progress"])
+    assert code == 0
+    execution = json.loads((tmp_path / "run" / "final" / "execution.json").read_text())
+    assert execution["fast"]["channels_last"] is True and execution["fast"]["precision"] == "fp32"
