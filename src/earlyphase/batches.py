@@ -33,16 +33,20 @@ class Normalizer:
         self.std = torch.tensor(pixels.std(axis=0) + 1e-8, dtype=torch.float32).view(1, -1, 1, 1)
 
     def __call__(self, images_uint8_nchw: torch.Tensor) -> torch.Tensor:
-        mean = self.mean.to(images_uint8_nchw.device)
-        std = self.std.to(images_uint8_nchw.device)
-        return (images_uint8_nchw.float() / 255.0 - mean) / std
+        device = images_uint8_nchw.device
+        if self.mean.device != device:  # move once, not every step (a host sync on CUDA)
+            self.mean, self.std = self.mean.to(device), self.std.to(device)
+        return (images_uint8_nchw.float() / 255.0 - self.mean) / self.std
 
     def state_dict(self) -> dict:
-        return {"mean": self.mean.flatten().tolist(), "std": self.std.flatten().tolist()}
+        return {"mean": self.mean.flatten().cpu().tolist(), "std": self.std.flatten().cpu().tolist()}
 
 
 def to_nchw_tensor(images_nhwc: np.ndarray, device: torch.device | str) -> torch.Tensor:
-    return torch.from_numpy(np.array(images_nhwc, copy=True)).permute(0, 3, 1, 2).contiguous().to(device)
+    # clone, not .contiguous(): for one channel the permuted view already counts as
+    # contiguous while keeping odd strides, which crashed CPU convolution backward.
+    nchw = torch.from_numpy(np.array(images_nhwc, copy=True)).permute(0, 3, 1, 2)
+    return nchw.clone(memory_format=torch.contiguous_format).to(device)
 
 
 def random_crop_flip(images: torch.Tensor, generator: torch.Generator, padding: int = 4) -> torch.Tensor:

@@ -55,3 +55,14 @@ def test_batches_depend_only_on_the_step_so_resume_is_exact():
     inputs_a, labels_a = a.batch(12)
     inputs_b, labels_b = b.batch(12)  # a fresh stream jumping straight to step 12
     assert torch.equal(labels_a, labels_b) and torch.equal(inputs_a, inputs_b)
+
+
+def test_one_channel_images_get_plain_contiguous_strides():
+    import numpy as np
+
+    from earlyphase.batches import to_nchw_tensor
+
+    images = np.zeros((4, 28, 28, 1), dtype=np.uint8)
+    tensor = to_nchw_tensor(images, "cpu")
+    assert tensor.shape == (4, 1, 28, 28)
+    assert tensor.stride() == (784, 784, 28, 1)
