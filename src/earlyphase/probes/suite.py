@@ -108,14 +108,20 @@ class ProbeSuite:
     def __call__(self, model: nn.Module, step: int) -> dict[str, float]:
         cfg = self.config
         bs = int(cfg["batch_size"])
+        # settings the two sharpness probes share
+        sharpness = {
+            "params": cfg["sharpness_params"],
+            "rho": float(cfg["rho"]),
+            "adaptive": bool(cfg["adaptive"]),
+            "loss_fn": cfg["loss"],
+        }
+        data = (model, self.inputs, self.targets)
         rec: dict[str, float] = {"step": step}
         for name in cfg["probes"]:
             gen = _probe_generator(cfg["seed"], step, name, self.device)
             if name == "fisher_trace":
                 r = fisher_trace(
-                    model,
-                    self.inputs,
-                    self.targets,
+                    *data,
                     batch_size=bs,
                     generator=gen,
                     params=cfg["fisher_params"],
@@ -127,31 +133,17 @@ class ProbeSuite:
                 rec["n_params_fisher"] = r.n_params
             elif name == "avg_sharpness":
                 r = average_sharpness(
-                    model,
-                    self.inputs,
-                    self.targets,
-                    batch_size=bs,
-                    generator=gen,
-                    params=cfg["sharpness_params"],
-                    rho=float(cfg["rho"]),
-                    n_draws=int(cfg["n_draws"]),
-                    adaptive=bool(cfg["adaptive"]),
-                    loss_fn=cfg["loss"],
+                    *data, batch_size=bs, generator=gen, n_draws=int(cfg["n_draws"]), **sharpness
                 )
                 rec["avg_sharpness"] = r.value
             elif name == "worst_sharpness":
                 r = worst_case_sharpness(
-                    model,
-                    self.inputs,
-                    self.targets,
+                    *data,
                     batch_size=bs,
                     generator=gen,
-                    params=cfg["sharpness_params"],
-                    rho=float(cfg["rho"]),
                     n_iters=int(cfg["apgd_iters"]),
-                    adaptive=bool(cfg["adaptive"]),
                     norm=cfg["norm"],
-                    loss_fn=cfg["loss"],
+                    **sharpness,
                 )
                 rec["worst_sharpness"] = r.value
             elif name == "hessian_max_eig":
