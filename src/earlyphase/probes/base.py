@@ -127,6 +127,20 @@ class FunctionalModel:
     def zeros(self) -> dict[str, Tensor]:
         return {n: torch.zeros_like(t) for n, t in self.base.items()}
 
+    def leaves(self, delta: dict[str, Tensor] | None = None) -> dict[str, Tensor]:
+        """Fresh autograd leaves at the covered parameters (shifted by ``delta`` if given)."""
+        if delta is None:
+            return {n: t.clone().requires_grad_(True) for n, t in self.base.items()}
+        return {n: (t + delta[n]).requires_grad_(True) for n, t in self.base.items()}
+
+
+def grads_or_zeros(leaves: dict[str, Tensor], grads: tuple[Tensor | None, ...]) -> dict[str, Tensor]:
+    """``torch.autograd.grad(..., allow_unused=True)`` output by name, ``None`` as zeros."""
+    return {
+        n: torch.zeros_like(leaves[n]) if g is None else g
+        for n, g in zip(leaves, grads, strict=True)
+    }
+
 
 # ------------------------------------------------------------------ tensor-dict algebra
 

@@ -140,7 +140,7 @@ def _sq_norms_hooks(
     then formed layer by layer: Linear ``g aᵀ``, Conv2d ``G · unfold(A)ᵀ``, eval-mode
     BatchNorm ``Σ g·x̂`` and ``Σ g``, and reduced to squared norms immediately.
     """
-    leaves = {n: t.clone().requires_grad_(True) for n, t in fmodel.base.items()}
+    leaves = fmodel.leaves()
     out = []
     for sl in batches(inputs.shape[0], chunk_size):
         records: dict[str, list] = {}
@@ -203,7 +203,7 @@ def _sq_norms_hooks(
 
 
 def _sq_norms_loop(fmodel: FunctionalModel, inputs: Tensor, labels: Tensor) -> Tensor:
-    leaves = {n: t.clone().requires_grad_(True) for n, t in fmodel.base.items()}
+    leaves = fmodel.leaves()
     out = []
     for i in range(inputs.shape[0]):
         logits = fmodel(leaves, inputs[i : i + 1])
@@ -217,7 +217,7 @@ def _sq_norms_batched(
     fmodel: FunctionalModel, inputs: Tensor, labels: Tensor, batch_size: int
 ) -> tuple[Tensor, Tensor]:
     """||Σ_{i∈b} g_i||² per batch b, and the batch sizes."""
-    leaves = {n: t.clone().requires_grad_(True) for n, t in fmodel.base.items()}
+    leaves = fmodel.leaves()
     vals, sizes = [], []
     for sl in batches(inputs.shape[0], batch_size):
         logits = fmodel(leaves, inputs[sl])

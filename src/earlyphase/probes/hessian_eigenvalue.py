@@ -39,6 +39,7 @@ from .base import (
     ParamSelection,
     batches,
     check_inputs,
+    grads_or_zeros,
     probe_mode,
     randn_like,
     resolve_loss,
@@ -77,19 +78,14 @@ class _HVP:
         n = self.inputs.shape[0]
         out = torch.zeros_like(v)
         for sl in batches(n, self.batch_size):
-            leaves = {k: self.fmodel.base[k].clone().requires_grad_(True) for k in self.names}
+            leaves = self.fmodel.leaves()
             with torch.enable_grad():
                 loss = self.loss_fn(self.fmodel(leaves, self.inputs[sl]), self.targets[sl])
                 loss = loss * ((sl.stop - sl.start) / n)
                 gs = torch.autograd.grad(loss, list(leaves.values()), create_graph=True)
                 dot = sum((g * vi).sum() for g, vi in zip(gs, vs, strict=True))
                 hv = torch.autograd.grad(dot, list(leaves.values()), allow_unused=True)
-            out += torch.cat(
-                [
-                    (torch.zeros_like(leaves[k]) if h is None else h).flatten()
-                    for k, h in zip(self.names, hv, strict=True)
-                ]
-            ).detach()
+            out += torch.cat([h.flatten() for h in grads_or_zeros(leaves, hv).values()]).detach()
         return out
 
 

@@ -52,6 +52,7 @@ from .base import (
     ParamSelection,
     batches,
     check_inputs,
+    grads_or_zeros,
     probe_mode,
     randn_like,
     resolve_loss,
@@ -86,15 +87,11 @@ class WorstCaseSharpness:
 
 
 def _loss_and_grad(fmodel, delta, x, y, loss_fn):
-    leaves = {n: (fmodel.base[n] + delta[n]).requires_grad_(True) for n in fmodel.base}
+    leaves = fmodel.leaves(delta)
     with torch.enable_grad():
         loss = loss_fn(fmodel(leaves, x), y)
         grads = torch.autograd.grad(loss, list(leaves.values()), allow_unused=True)
-    g = {
-        n: torch.zeros_like(leaves[n]) if gi is None else gi
-        for n, gi in zip(leaves, grads, strict=True)
-    }
-    return float(loss.detach()), g
+    return float(loss.detach()), grads_or_zeros(leaves, grads)
 
 
 def _search_batch(fmodel, x, y, loss_fn, scale, rho, n_iters, generator, checkpoints):
