@@ -14,8 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from earlyphase.aggregate import summarize
-from earlyphase.atomic import atomic_path
-from earlyphase.report._common import delta, latex_escape, num, pm
+from earlyphase.report._common import delta, end_table, grouped_rows, latex_escape, num, pm, write_table
 from earlyphase.report.paper_values import SETUP_TITLES, TABLE2_LR, TABLE2_SETUP
 
 LR_ORDER = ["lr_d", "lr_l2h", "0.1·lr_d", "lr_h2l"]
@@ -52,11 +51,9 @@ def render_latex(table: pd.DataFrame, note: str = "") -> str:
         "setup & intervention & ours ($n$) & paper & $\\Delta$ & ours ($n$) & paper & $\\Delta$ \\\\",
         "\\midrule",
     ]
-    previous = None
-    for _, r in table.iterrows():
-        if previous is not None and r["part"] != previous:
+    for new_part, r in grouped_rows(table, "part"):
+        if new_part:
             lines.append("\\midrule")
-        previous = r["part"]
         row = r["row"]
         if r["part"] == "lr_switch" and not pd.isna(r["k"]):
             row = f"{row} ($k={int(r['k'])}$)"
@@ -65,7 +62,6 @@ def render_latex(table: pd.DataFrame, note: str = "") -> str:
             pm(r["id_mean"], r["id_std"], r["n_seeds"]), num(r["paper_id"]), delta(r["id_mean"], r["paper_id"]),
             pm(r["ood_mean"], r["ood_std"], r["n_seeds"]), num(r["paper_ood"]), delta(r["ood_mean"], r["paper_ood"]),
         ]) + " \\\\")
-    lines += ["\\bottomrule", "\\end{tabular}"]
     caption = ("Interventions in the early period of training: learning-rate switch (lr\\_l2h: "
                "0.1$\\cdot$lr\\_d for the first $k$ steps, then lr\\_d; lr\\_h2l the reverse) and the Fisher "
                "penalty applied after a delay of $d$ steps. Ours: mean $\\pm$ std ($n$ seeds); paper: Liu \\& "
@@ -74,15 +70,9 @@ def render_latex(table: pd.DataFrame, note: str = "") -> str:
     if len(diverged):
         caption += " Diverged runs excluded: " + "; ".join(
             f"{latex_escape(r['row'])}: {r['n_diverged']}" for _, r in diverged.iterrows()) + "."
-    if note:
-        caption += " " + note
-    lines += [f"\\caption{{{caption}}}", "\\label{tab:table2}", "\\end{table}", ""]
-    return "\n".join(lines)
+    return end_table(lines, caption, "tab:table2", note)
 
 
 def render(tables: list[pd.DataFrame], out: Path, note: str = "") -> None:
     table = table2_frame(tables[0])
-    with atomic_path(out.with_suffix(".csv")) as tmp:
-        table.to_csv(tmp, index=False)
-    with atomic_path(out) as tmp:
-        tmp.write_text(render_latex(table, note))
+    write_table(table, render_latex(table, note), out)

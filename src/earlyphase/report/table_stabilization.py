@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from earlyphase.atomic import atomic_path
-from earlyphase.report._common import delta, latex_escape, num, pm
+from earlyphase.report._common import delta, end_table, grouped_rows, latex_escape, num, pm, write_table
 from earlyphase.report.paper_values import SETUP_TITLES, STABILIZATION
 from earlyphase.stabilization import METRIC_LABELS, win_rate
 
@@ -62,11 +61,9 @@ def render_latex(table: pd.DataFrame, note: str = "") -> str:
         "setup & method & ours & paper & ours ($n$) & paper & $\\Delta$ & ours & paper ($\\Delta$) & ours & paper \\\\",
         "\\midrule",
     ]
-    previous = None
-    for _, r in table.iterrows():
-        if previous is not None and r["setup"] != previous:
+    for new_setup, r in grouped_rows(table, "setup"):
+        if new_setup:
             lines.append("\\midrule")
-        previous = r["setup"]
         chosen = r["metric"] is not None and not pd.isna(r["metric"])
         k = "--" if not chosen else f"{int(r['k'])}" + ("" if r.get("stabilized", True) else "$^\\dagger$")
         wr = "--" if not chosen else (f"{r['win_rate']:.0f} ({int(r['wr_n'])})" if not pd.isna(r["win_rate"]) else "--")
@@ -79,21 +76,14 @@ def render_latex(table: pd.DataFrame, note: str = "") -> str:
             (f"{num(r.get('paper_ood'))} ({delta(r['ood_mean'], r.get('paper_ood'))})" if chosen else "--"),
             wr, num(r.get("paper_wr"), ".0f") if chosen else "--",
         ]) + " \\\\")
-    lines += ["\\bottomrule", "\\end{tabular}"]
     caption = ("Gradual unfreezing at the $k$ chosen by the stabilization heuristic (Algorithm 2 of Liu \\& "
                "Gurevych, arXiv v1) on each probe of a head-only run; accuracy mean $\\pm$ std ($n$ seeds); win "
                "rate: share of random $k \\le 800$ (count in parentheses) with lower mean OOD accuracy. Paper: v1 "
                "Table 2 (n/r: not reported). $^\\dagger$: the signal never stabilized inside the window (last "
                "probe step used).")
-    if note:
-        caption += " " + note
-    lines += [f"\\caption{{{caption}}}", "\\label{tab:stabilization}", "\\end{table}", ""]
-    return "\n".join(lines)
+    return end_table(lines, caption, "tab:stabilization", note)
 
 
 def render(tables: list[pd.DataFrame], out: Path, note: str = "") -> None:
     table = stabilization_frame(tables[0])
-    with atomic_path(out.with_suffix(".csv")) as tmp:
-        table.to_csv(tmp, index=False)
-    with atomic_path(out) as tmp:
-        tmp.write_text(render_latex(table, note))
+    write_table(table, render_latex(table, note), out)
