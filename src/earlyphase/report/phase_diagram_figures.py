@@ -75,6 +75,30 @@ def _save(fig: plt.Figure, out_stem: str) -> list[str]:
     return paths
 
 
+def _new_figure(n_panels: int) -> tuple[plt.Figure, np.ndarray]:
+    """A row of ``n_panels`` axes in the paper theme."""
+    sns.set_theme(context="paper", style="ticks", font_scale=1.1)
+    fig, axes = plt.subplots(1, n_panels, figsize=(4.2 * n_panels, 3.6), squeeze=False)
+    return fig, axes[0]
+
+
+def _finish_figure(fig: plt.Figure, axes: np.ndarray, title: str, out_stem: str) -> list[str]:
+    """Shared legend (from the first panel) below the panels, title, layout; writes the figure."""
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(
+        handles,
+        labels,
+        loc="lower center",
+        ncol=7,
+        frameon=False,
+        fontsize=8,
+        bbox_to_anchor=(0.5, -0.08),
+    )
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return _save(fig, out_stem)
+
+
 def _panel(ax: plt.Axes, table: pd.DataFrame, x: str, c_range: tuple[float, float]) -> None:
     table = table.sort_values(x)
     xs = table[x].to_numpy(dtype=float)
@@ -108,35 +132,22 @@ def plot_uv_phase_diagram(
     """Figure 7 of the paper from ``run_uv_phase_diagram``'s frame; returns the written paths.
 
     x: width ``n`` (log2), y: ``c`` (log2); dashed lines at ``c = 2`` and ``c = 4``."""
-    sns.set_theme(context="paper", style="ticks", font_scale=1.1)
     variants = [v for v in variants if v in set(df["variant"])]
     if not variants:
         raise ValueError("no requested variant in the frame")
-    fig, axes = plt.subplots(1, len(variants), figsize=(4.2 * len(variants), 3.6), squeeze=False)
+    fig, axes = _new_figure(len(variants))
     c_range = (float(df["c_min_grid"].min()), float(df["c_max_grid"].max()))
-    for ax, v in zip(axes[0], variants, strict=True):
+    for ax, v in zip(axes, variants, strict=True):
         _panel(ax, critical_constants_table(df, ("width",), v), "width", c_range)
         ax.set_xlabel(r"width $n$")
         ax.set_title(UV_TITLES.get(v, v), fontsize=10)
     n_inits = int(df.groupby(["variant", "width"]).size().max())
     steps = int(df["steps"].iloc[0])
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(
-        handles,
-        labels,
-        loc="lower center",
-        ncol=7,
-        frameon=False,
-        fontsize=8,
-        bbox_to_anchor=(0.5, -0.08),
-    )
-    fig.suptitle(
+    title = (
         f"uv model, GD on one example: early-training phase diagram "
-        f"(mean over {n_inits} initializations, first {steps} steps; bands: 25-75 %)",
-        fontsize=10,
+        f"(mean over {n_inits} initializations, first {steps} steps; bands: 25-75 %)"
     )
-    fig.tight_layout()
-    return _save(fig, out_stem)
+    return _finish_figure(fig, axes, title, out_stem)
 
 
 def plot_fcn_phase_diagram(
@@ -152,35 +163,22 @@ def plot_fcn_phase_diagram(
     if x not in ("width", "depth"):
         raise ValueError("x must be 'width' or 'depth'")
     other = "depth" if x == "width" else "width"
-    sns.set_theme(context="paper", style="ticks", font_scale=1.1)
     panels = sorted(crit[other].unique())
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6), squeeze=False)
+    fig, axes = _new_figure(len(panels))
     lo = float(np.nanmin(crit[["c_loss", "c_sharp", "c_max"]].to_numpy())) / 1.2
     hi = float(np.nanmax(crit[["c_loss", "c_sharp", "c_max"]].to_numpy())) * 1.2
     lo, hi = min(lo, 1.0), max(hi, 8.0)
     params = ", ".join(sorted(crit["parameterization"].astype(str).unique()))
-    for ax, val in zip(axes[0], panels, strict=True):
+    for ax, val in zip(axes, panels, strict=True):
         table = average_critical_constants(crit[crit[other] == val], by=[x])
         _panel(ax, table, x, (lo, hi))
         if x == "depth":
             ax.set_xscale("linear")
         ax.set_xlabel(x)
         ax.set_title(f"{other} = {val}", fontsize=10)
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(
-        handles,
-        labels,
-        loc="lower center",
-        ncol=7,
-        frameon=False,
-        fontsize=8,
-        bbox_to_anchor=(0.5, -0.08),
-    )
     n_seeds = int(crit.groupby([x, other]).size().max())
-    fig.suptitle(
+    title = (
         f"FCN ({params}){' on ' + dataset if dataset else ''}, MSE, SGD: early-training phase "
-        f"diagram vs {x} (mean over {n_seeds} initializations; bands: 25-75 %)",
-        fontsize=10,
+        f"diagram vs {x} (mean over {n_seeds} initializations; bands: 25-75 %)"
     )
-    fig.tight_layout()
-    return _save(fig, out_stem)
+    return _finish_figure(fig, axes, title, out_stem)
