@@ -159,6 +159,14 @@ def cmd_cost(args) -> int:
     return cost_main(args)
 
 
+def _add_manifest_command(sub, name: str, help_text: str, manifest_help: str, func) -> None:
+    """A subcommand that turns a JSON manifest of runs into one table (``--manifest``, ``--out``)."""
+    p = sub.add_parser(name, help=help_text)
+    p.add_argument("--manifest", type=_json_arg, required=True, help=manifest_help)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=func)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="earlyphase", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -210,11 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=1000)
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("aggregate", help="tidy table of runs from a manifest")
-    p.add_argument("--manifest", type=_json_arg, required=True,
-                   help="JSON list: [{run_id, final_dir, eval_path, **labels}]")
-    p.add_argument("--out", required=True)
-    p.set_defaults(func=cmd_aggregate)
+    _add_manifest_command(sub, "aggregate", "tidy table of runs from a manifest",
+                          "JSON list: [{run_id, final_dir, eval_path, **labels}]", cmd_aggregate)
 
     p = sub.add_parser("report", help="render a table or figure from an aggregate table")
     p.add_argument("artifact", help="a module of earlyphase.report, e.g. table1, figure1")
@@ -223,10 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--note", default="")
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("probe-table", help="tidy table of the probe records of runs (probe extraction)")
-    p.add_argument("--manifest", type=_json_arg, required=True, help="JSON list: [{run_id, final_dir, **labels}]")
-    p.add_argument("--out", required=True)
-    p.set_defaults(func=cmd_probe_table)
+    _add_manifest_command(sub, "probe-table", "tidy table of the probe records of runs (probe extraction)",
+                          "JSON list: [{run_id, final_dir, **labels}]", cmd_probe_table)
 
     p = sub.add_parser("probe-checkpoint", help="post-hoc probes of a run's final model")
     p.add_argument("--final", required=True, help="the run's final/ folder")
@@ -236,10 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto")
     p.set_defaults(func=cmd_probe_checkpoint)
 
-    p = sub.add_parser("posthoc-table", help="tidy table of post-hoc probe results")
-    p.add_argument("--manifest", type=_json_arg, required=True, help="JSON list: [{run_id, posthoc_path, **labels}]")
-    p.add_argument("--out", required=True)
-    p.set_defaults(func=cmd_posthoc_table)
+    _add_manifest_command(sub, "posthoc-table", "tidy table of post-hoc probe results",
+                          "JSON list: [{run_id, posthoc_path, **labels}]", cmd_posthoc_table)
 
     p = sub.add_parser("stabilize", help="Algorithm 2: choose k from a head-only run's probe records")
     p.add_argument("--final", required=True, help="the head-only run's final/ folder")
