@@ -10,27 +10,32 @@ from earlyphase.data.loaders import available_corruptions, load_corrupted
 from earlyphase.data.official import place_official
 from earlyphase.data.prepare import prepare_corrupted
 
+CIFAR_C = ("cifar10", "CIFAR-10-C.tar", "CIFAR-10-C", "cifar_c")
+MNIST_C = ("mnist", "mnist_c.zip", "mnist_c", "mnist_c")
 
-def _serve(http_server, src, data):
-    http_server.files["/" + src.path] = data
-    return http_server.base
+
+def _place(http_server, tmp_path, builders, archive, data, out, names, served=None, **kwargs):
+    """Serve an official archive whose checksums are those of ``data`` (the mirror answers with
+    ``served``, default ``data``) and place it at ``out`` through ``tmp_path / "raw"``."""
+    dataset, filename, top_dir, kind = archive
+    src = builders.source_for(data, filename, top_dir, kind)
+    http_server.files["/" + src.path] = data if served is None else served
+    place_official(
+        dataset,
+        out,
+        tmp_path / "raw",
+        names,
+        mirror=http_server.base,
+        progress=False,
+        source=src,
+        **kwargs,
+    )
 
 
 def test_cifar_c_archive_is_verified_extracted_and_loaded(http_server, tmp_path, builders):
-    members = builders.cifar_c_members(n=4)
-    data = builders.tar_bytes(members)
-    src = builders.source_for(data, "CIFAR-10-C.tar", "CIFAR-10-C", "cifar_c")
-    mirror = _serve(http_server, src, data)
+    data = builders.tar_bytes(builders.cifar_c_members(n=4))
     out = tmp_path / "cifar10-c"
-    place_official(
-        "cifar10",
-        out,
-        tmp_path / "raw",
-        list(builders.CIFAR_NAMES),
-        mirror=mirror,
-        progress=False,
-        source=src,
-    )
+    _place(http_server, tmp_path, builders, CIFAR_C, data, out, list(builders.CIFAR_NAMES))
     assert (tmp_path / "raw" / "CIFAR-10-C.tar").is_file()
     assert available_corruptions(out, "cifar_c") == sorted(builders.CIFAR_NAMES)
     full = np.load(out / "contrast.npy")
@@ -41,18 +46,8 @@ def test_cifar_c_archive_is_verified_extracted_and_loaded(http_server, tmp_path,
 
 def test_mnist_c_archive_is_verified_extracted_and_loaded(http_server, tmp_path, builders):
     data = builders.zip_bytes(builders.mnist_c_members(n=6))
-    src = builders.source_for(data, "mnist_c.zip", "mnist_c", "mnist_c")
-    mirror = _serve(http_server, src, data)
     out = tmp_path / "mnist-c"
-    place_official(
-        "mnist",
-        out,
-        tmp_path / "raw",
-        list(builders.MNIST_NAMES),
-        mirror=mirror,
-        progress=False,
-        source=src,
-    )
+    _place(http_server, tmp_path, builders, MNIST_C, data, out, list(builders.MNIST_NAMES))
     x, y = load_corrupted(out, "mnist_c", "stripe", 1)
     assert x.shape == (6, 28, 28, 1) and y.dtype == np.int64
 
@@ -60,7 +55,6 @@ def test_mnist_c_archive_is_verified_extracted_and_loaded(http_server, tmp_path,
 @pytest.mark.parametrize("damage", ["truncated", "bitflip", "wrong"])
 def test_damaged_archive_never_lands_in_place(http_server, tmp_path, builders, damage):
     good = builders.tar_bytes(builders.cifar_c_members(n=4))
-    src = builders.source_for(good, "CIFAR-10-C.tar", "CIFAR-10-C", "cifar_c")
     if damage == "truncated":
         served = good[: len(good) // 2]
     elif damage == "bitflip":
@@ -69,19 +63,9 @@ def test_damaged_archive_never_lands_in_place(http_server, tmp_path, builders, d
         served = bytes(served)
     else:
         served = builders.tar_bytes(builders.cifar_c_members(n=4, seed=1))
-    mirror = _serve(http_server, src, served)
     out = tmp_path / "cifar10-c"
     with pytest.raises(ChecksumError):
-        place_official(
-            "cifar10",
-            out,
-            tmp_path / "raw",
-            ["contrast"],
-            mirror=mirror,
-            progress=False,
-            source=src,
-            retries=1,
-        )
+        _place(http_server, tmp_path, builders, CIFAR_C, good, out, ["contrast"], served=served, retries=1)
     assert not out.exists()
     assert not (tmp_path / "raw" / "CIFAR-10-C.tar").exists()
     assert list(tmp_path.glob(".cifar10-c*")) == []  # no temporary leftovers
@@ -91,19 +75,9 @@ def test_traversal_archive_is_refused_even_with_matching_checksum(http_server, t
     members = builders.cifar_c_members(n=4)
     members["CIFAR-10-C/../../escaped.npy"] = b"x"
     data = builders.tar_bytes(members)
-    src = builders.source_for(data, "CIFAR-10-C.tar", "CIFAR-10-C", "cifar_c")
-    mirror = _serve(http_server, src, data)
     out = tmp_path / "work" / "cifar10-c"
     with pytest.raises(UnsafeArchiveError):
-        place_official(
-            "cifar10",
-            out,
-            tmp_path / "raw",
-            ["contrast"],
-            mirror=mirror,
-            progress=False,
-            source=src,
-        )
+        _place(http_server, tmp_path, builders, CIFAR_C, data, out, ["contrast"])
     assert not out.exists()
     assert not list(tmp_path.rglob("escaped.npy"))
 
@@ -112,18 +86,8 @@ def test_archive_with_misshaped_file_is_rejected(http_server, tmp_path, builders
     members = builders.cifar_c_members(n=4)
     members["CIFAR-10-C/contrast.npy"] = builders._npy(np.zeros((19, 32, 32, 3), np.uint8))
     data = builders.tar_bytes(members)
-    src = builders.source_for(data, "CIFAR-10-C.tar", "CIFAR-10-C", "cifar_c")
-    mirror = _serve(http_server, src, data)
     with pytest.raises(CorruptDataError, match="contrast.npy"):
-        place_official(
-            "cifar10",
-            tmp_path / "c",
-            tmp_path / "raw",
-            ["contrast"],
-            mirror=mirror,
-            progress=False,
-            source=src,
-        )
+        _place(http_server, tmp_path, builders, CIFAR_C, data, tmp_path / "c", ["contrast"])
     assert not (tmp_path / "c").exists()
 
 
