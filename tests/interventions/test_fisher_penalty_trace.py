@@ -19,24 +19,35 @@ from earlyphase.interventions.gradient_penalty import GradientPenalty
 B, D, C = 4, 3, 3
 
 
-def test_expected_fisher_penalty_equals_alpha_trace_over_batch_size():
-    torch.manual_seed(0)
+def _tiny_problem(seed: int) -> tuple[nn.Module, torch.Tensor, torch.Tensor]:
+    torch.manual_seed(seed)
     model = nn.Sequential(nn.Linear(D, 4), nn.Tanh(), nn.Linear(4, C)).double()
     x = torch.randn(B, D, dtype=torch.float64)
     y = torch.zeros(B, dtype=torch.long)
-    params = list(model.parameters())
-    alpha = 0.01
-    with torch.no_grad():
-        probs = torch.softmax(model(x), 1)
+    return model, x, y
 
-    # exact per-example Fisher trace: (1/B) sum_i sum_c p_i(c) ||grad log p_i(c)||^2
+
+def _model_probs(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    with torch.no_grad():
+        return torch.softmax(model(x), 1)
+
+
+def _exact_fisher_trace(model: nn.Module, x: torch.Tensor, probs: torch.Tensor) -> float:
+    """Exact per-example Fisher trace: (1/B) sum_i sum_c p_i(c) ||grad log p_i(c)||^2."""
     trace = 0.0
     for i in range(B):
         for c in range(C):
             loss = F.cross_entropy(model(x[i:i + 1]), torch.tensor([c]))
-            sq = sum(g.pow(2).sum() for g in torch.autograd.grad(loss, params))
+            sq = sum(g.pow(2).sum() for g in torch.autograd.grad(loss, list(model.parameters())))
             trace += probs[i, c].item() * sq.item()
-    trace /= B
+    return trace / B
+
+
+def test_expected_fisher_penalty_equals_alpha_trace_over_batch_size():
+    model, x, y = _tiny_problem(0)
+    alpha = 0.01
+    probs = _model_probs(model, x)
+    trace = _exact_fisher_trace(model, x, probs)
 
     pen = GradientPenalty("fisher", alpha=alpha, every=1, seed=0)
     expected = 0.0
@@ -51,22 +62,12 @@ def test_expected_fisher_penalty_equals_alpha_trace_over_batch_size():
 
 def test_single_draw_is_unbiased_over_many_seeds():
     """Monte Carlo over the penalty's own sampler: the mean of many draws approaches alpha·tr(F)/B."""
-    torch.manual_seed(1)
-    model = nn.Sequential(nn.Linear(D, 4), nn.Tanh(), nn.Linear(4, C)).double()
-    x = torch.randn(B, D, dtype=torch.float64)
-    y = torch.zeros(B, dtype=torch.long)
+    model, x, y = _tiny_problem(1)
     values = []
     for seed in range(200):
         pen = GradientPenalty("fisher", alpha=1.0, every=1, seed=seed)
         values.append(pen.raw_penalty(model, x, y, model(x)).item())
     mean = sum(values) / len(values)
-    with torch.no_grad():
-        probs = torch.softmax(model(x), 1)
-    trace = 0.0
-    for i in range(B):
-        for c in range(C):
-            loss = F.cross_entropy(model(x[i:i + 1]), torch.tensor([c]))
-            trace += probs[i, c].item() * sum(g.pow(2).sum() for g in torch.autograd.grad(loss, model.parameters())).item()
-    trace /= B
+    trace = _exact_fisher_trace(model, x, _model_probs(model, x))
     std_err = torch.tensor(values).std().item() / len(values) ** 0.5
     assert abs(mean - trace / B) < 4 * std_err
