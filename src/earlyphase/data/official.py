@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from earlyphase.atomic import atomic_dir
+
 from .download import fetch
 from .errors import CorruptDataError
 from .extract import safe_extract

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from earlyphase.atomic import atomic_dir
+
 from .registry import get_spec
 
 CLEAN_SOURCES = ("torchvision", "offline")

@@ -8,8 +8,20 @@ once. A new artifact is one module here plus one line in ``EXPERIMENTS``.
 
 from __future__ import annotations
 
-from earlyphase.experiments import figure1, probes, stabilization, stabilization_probes, table1, table2
-from earlyphase.experiments import fisher_explosion, fisher_onset, fisher_table1, phase_diagram, uv_model, warm_start
+from earlyphase.experiments import (
+    figure1,
+    fisher_explosion,
+    fisher_onset,
+    fisher_table1,
+    phase_diagram,
+    probes,
+    stabilization,
+    stabilization_probes,
+    table1,
+    table2,
+    uv_model,
+    warm_start,
+)
 from earlyphase.runs import Run
 
 EXPERIMENTS = {

@@ -29,7 +29,7 @@ def table1_frame(runs: pd.DataFrame) -> pd.DataFrame:
     table["delta_ood"] = table["ood_mean"] - table["paper_ood"]
     diverged = runs[runs["status"] == "diverged"].groupby(["setup", "row"])["diverged_at"]
     steps = diverged.agg(lambda s: ", ".join(str(int(v)) for v in sorted(s))).to_dict()
-    table["diverged_steps"] = [steps.get(key, "") for key in zip(table["setup"], table["row"])]
+    table["diverged_steps"] = [steps.get(key, "") for key in zip(table["setup"], table["row"], strict=True)]
     order = {row: i for i, row in enumerate(ROW_ORDER)}
     setups = list(dict.fromkeys(runs["setup"]))
     table["_setup_order"] = table["setup"].map({s: i for i, s in enumerate(setups)})
