@@ -94,6 +94,27 @@ def test_table1_has_every_row_and_column_with_valid_numbers(smoke_repo, smoke_pa
     assert "CIFAR-10 VGG-11 ($n=2$)" in tex
 
 
+def _latex_problems(tex: str) -> list[str]:
+    """Characters that break pdflatex in text mode: bare _ or %, a raw middle dot, unbalanced braces."""
+    problems = []
+    for number, line in enumerate(tex.splitlines(), 1):
+        if line.startswith("%"):
+            continue
+        text = re.sub(r"\$[^$]*\$", "", line)  # math mode may hold _ and ^
+        if re.search(r"(?<!\\)[_%]", text) or "·" in text:
+            problems.append(f"line {number}: {line}")
+        if line.count("{") - line.count("\\{") != line.count("}") - line.count("\\}"):
+            problems.append(f"line {number} (braces): {line}")
+    return problems
+
+
+def test_every_latex_table_is_safe_to_compile(smoke_repo):
+    tables = sorted((smoke_repo / "figures").glob("*.tex"))
+    assert len(tables) >= 4
+    for path in tables:
+        assert _latex_problems(path.read_text()) == [], path.name
+
+
 def test_figure1_is_written(smoke_repo):
     for suffix in ("pdf", "png"):
         path = smoke_repo / "figures" / f"figure1.{suffix}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -43,14 +44,19 @@ def plot_figure1(runs: pd.DataFrame, out_stem: Path | str) -> pd.DataFrame:
     sns.set_theme(style="whitegrid", context="paper", font_scale=1.1)
     grid = sns.relplot(data=long, x="gu_k", y="change", hue="learning rate", col="setup", row="metric",
                        kind="line", marker="o", errorbar="sd", col_order=setups,
-                       facet_kws={"sharey": False, "sharex": False}, height=2.6, aspect=1.25)
+                       facet_kws={"sharey": False, "sharex": False}, height=2.8, aspect=1.35)
     for (metric, setup), ax in grid.axes_dict.items():
         ax.set_xscale("log")
+        ks = sorted(long.loc[long["setup"] == setup, "gu_k"].unique())
+        ax.xaxis.set_major_locator(matplotlib.ticker.FixedLocator(ks))  # label the k actually run
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%d"))
+        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
         ax.axhline(0.0, color="0.3", lw=0.8, ls="--")
         ax.set_title(f"{SETUP_TITLES.get(setup, setup)}" if metric.startswith("Δ ID") else "")
         ax.set_xlabel("unfreezing interval k (steps)")
         ax.set_ylabel(metric)
     grid.figure.suptitle("Gradual unfreezing vs standard training (Liu & Gurevych, Fig. 1)", y=1.02)
+    grid.figure.subplots_adjust(wspace=0.35, hspace=0.35)
     out_stem = Path(out_stem)
     for suffix in (".pdf", ".png"):
         with atomic_path(out_stem.with_suffix(suffix)) as tmp:

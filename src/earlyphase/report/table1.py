@@ -14,6 +14,7 @@ import pandas as pd
 
 from earlyphase.aggregate import summarize
 from earlyphase.atomic import atomic_path
+from earlyphase.report._common import latex_escape
 from earlyphase.report.paper_values import SETUP_TITLES, TABLE1
 
 ROW_ORDER = ["lr_d", "lr_d + GU", "0.1·lr_d", "0.1·lr_d + GU"]
@@ -65,14 +66,14 @@ def render_latex(table: pd.DataFrame, caption_note: str = "") -> str:
     for setup in setups:
         seeds = cell.loc[setup]["n_seeds"]
         n = f"$n={seeds.min()}$" if seeds.min() == seeds.max() else f"$n={seeds.min()}$--${seeds.max()}$"
-        header.append(f"\\multicolumn{{2}}{{c}}{{{SETUP_TITLES.get(setup, setup)} ({n})}}")
+        header.append(f"\\multicolumn{{2}}{{c}}{{{latex_escape(SETUP_TITLES.get(setup, setup))} ({n})}}")
     lines.append(" & ".join(header) + " \\\\")
     lines.append(" ".join(f"\\cmidrule(lr){{{2 + 2 * i}-{3 + 2 * i}}}" for i in range(len(setups))))
     lines.append(" & " + " & ".join(["ID", "OOD"] * len(setups)) + " \\\\")
     lines.append("\\midrule")
     notes = []
     for row in rows:
-        ours, paper = [row.replace("·", "$\\cdot$")], ["\\quad paper ($\\Delta$)"]
+        ours, paper = [latex_escape(row)], ["\\quad paper ($\\Delta$)"]
         for setup in setups:
             if (setup, row) not in cell.index:
                 ours += ["", ""]
@@ -92,7 +93,7 @@ def render_latex(table: pd.DataFrame, caption_note: str = "") -> str:
                "over $n$ seeds; italics: Liu \\& Gurevych (arXiv v1 Table 1), $\\Delta$ = ours $-$ paper. "
                "OOD: mean over corruptions and severities.")
     if notes:
-        caption += " " + "; ".join(notes).replace("·", "$\\cdot$") + "."
+        caption += " " + latex_escape("; ".join(notes)) + "."
     if caption_note:
         caption += " " + caption_note
     lines += [f"\\caption{{{caption}}}", "\\label{tab:table1}", "\\end{table}", ""]
