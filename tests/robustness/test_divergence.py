@@ -58,7 +58,7 @@ def test_diverged_run_flows_through_evaluation_aggregation_and_table(tmp_path, s
     assert math.isclose(table.loc["lr_d", "id_mean"], runs.loc[runs["run_id"] == "ok", "id_acc"].iloc[0])
     text = tex.read_text()
     assert text.count("diverged run(s) excluded") == 2
-    assert "lr_d: 1 diverged run(s) excluded (loss not finite at step" in text
+    assert "lr\\_d: 1 diverged run(s) excluded (loss not finite at step" in text  # escaped for LaTeX
     assert "\\end{table}" in text
     line = next(line for line in text.splitlines() if line.startswith("0.1$\\cdot$lr_d &"))
     assert line.count("--") == 2  # both cells of the all-diverged row are explicit blanks
