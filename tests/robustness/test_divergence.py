@@ -60,5 +60,5 @@ def test_diverged_run_flows_through_evaluation_aggregation_and_table(tmp_path, s
     assert text.count("diverged run(s) excluded") == 2
     assert "lr\\_d: 1 diverged run(s) excluded (loss not finite at step" in text  # escaped for LaTeX
     assert "\\end{table}" in text
-    line = next(line for line in text.splitlines() if line.startswith("0.1$\\cdot$lr_d &"))
+    line = next(line for line in text.splitlines() if line.startswith("0.1$\\cdot$lr\\_d &"))
     assert line.count("--") == 2  # both cells of the all-diverged row are explicit blanks
