@@ -15,4 +15,4 @@ rule aggregate:
     params:
         manifest=lambda w: manifest(w.experiment),
     shell:
-        "{EARLYPHASE} aggregate --manifest {params.manifest:q} --out {output} > {log} 2>&1"
+        "python -m earlyphase aggregate --manifest {params.manifest:q} --out {output} > {log} 2>&1"

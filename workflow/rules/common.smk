@@ -1,6 +1,7 @@
 # Shared set-up: validate params before any job starts, resolve the grid of runs, and
 # the lookup tables the rules' input functions use.
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -20,8 +21,11 @@ try:
 except ParamsError as err:
     raise WorkflowError(str(err)) from None
 
-# The interpreter running Snakemake runs the jobs too (no reliance on PATH or activation).
-EARLYPHASE = f"{sys.executable} -m earlyphase"
+# Jobs run `python -m earlyphase ...` with the interpreter that runs Snakemake (its
+# virtual environment need not be activated): put that interpreter first on PATH.
+os.environ["PATH"] = (
+    f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+)
 DATA = config["paths"]["data"]
 RESULTS = config["paths"]["results"]
 FIGURES = config["paths"]["figures"]

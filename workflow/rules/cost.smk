@@ -18,4 +18,4 @@ rule cost:
     params:
         config=lambda w: json.dumps(dict(config)),
     shell:
-        "{EARLYPHASE} cost all --config-json {params.config:q} --out {output} 2> {log} && cat {output}"
+        "python -m earlyphase cost all --config-json {params.config:q} --out {output} 2> {log} && cat {output}"

@@ -22,9 +22,10 @@ rule prepare_clean:
         runtime=60,
     params:
         spec=lambda w, output: json.dumps(CLEAN_SPECS[output[0]]),
+        raw=f"{DATA}/raw",
     shell:
-        "{EARLYPHASE} prepare-clean --spec {params.spec:q} --out {output} "
-        "--raw {DATA}/raw > {log} 2>&1"
+        "python -m earlyphase prepare-clean --spec {params.spec:q} --out {output} "
+        "--raw {params.raw} > {log} 2>&1"
 
 
 rule prepare_ood:
@@ -40,6 +41,7 @@ rule prepare_ood:
         runtime=120,
     params:
         spec=lambda w, output: json.dumps(OOD_SPECS[output[0]]),
+        raw=f"{DATA}/raw",
     shell:
-        "{EARLYPHASE} prepare-ood --spec {params.spec:q} --clean {input.clean} "
-        "--out {output} --raw {DATA}/raw --workers {threads} > {log} 2>&1"
+        "python -m earlyphase prepare-ood --spec {params.spec:q} --clean {input.clean} "
+        "--out {output} --raw {params.raw} --workers {threads} > {log} 2>&1"

@@ -26,7 +26,7 @@ rule evaluate:
         severities=lambda w: ",".join(str(s) for s in _eval_spec(w)["severities"]),
         batch_size=config["training"]["eval_batch_size"],
     shell:
-        "OMP_NUM_THREADS={threads} {EARLYPHASE} evaluate --final {input.final} "
+        "OMP_NUM_THREADS={threads} python -m earlyphase evaluate --final {input.final} "
         "--clean {input.clean} --ood {input.ood} --corruptions {params.corruptions} "
         "--severities {params.severities} --batch-size {params.batch_size} --out {output} "
         "> {log} 2>&1"

@@ -21,7 +21,7 @@ rule fisher_table1:
         mem_mb=4000,
         runtime=30,
     shell:
-        "{EARLYPHASE} report fisher_table1 --runs {input.runs} {input.probes} --out {output.tex} > {log} 2>&1"
+        "python -m earlyphase report fisher_table1 --runs {input.runs} {input.probes} --out {output.tex} > {log} 2>&1"
 
 
 rule fisher_onset:
@@ -41,7 +41,7 @@ rule fisher_onset:
         mem_mb=4000,
         runtime=30,
     shell:
-        "{EARLYPHASE} report fisher_onset --runs {input} --out {output.pdf} > {log} 2>&1"
+        "python -m earlyphase report fisher_onset --runs {input} --out {output.pdf} > {log} 2>&1"
 
 
 rule fisher_explosion:
@@ -62,4 +62,4 @@ rule fisher_explosion:
         mem_mb=4000,
         runtime=30,
     shell:
-        "{EARLYPHASE} report fisher_explosion --runs {input.runs} {input.probes} --out {output.pdf} > {log} 2>&1"
+        "python -m earlyphase report fisher_explosion --runs {input.runs} {input.probes} --out {output.pdf} > {log} 2>&1"

@@ -9,7 +9,6 @@ PD_JOBS = (
     _pd_experiment.jobs(config) if "phase_diagram" in config["experiments"] else {}
 )
 UV_JOBS = _uv_experiment.jobs(config) if "uv_model" in config["experiments"] else {}
-PHASE_DIAGRAM = f"{sys.executable} -m earlyphase.phase_diagram.jobs"
 
 
 rule fcn_phase_diagram_run:
@@ -28,7 +27,7 @@ rule fcn_phase_diagram_run:
     params:
         spec=lambda w: json.dumps(PD_JOBS[w.tag]),
     shell:
-        "OMP_NUM_THREADS={threads} {PHASE_DIAGRAM} fcn --spec {params.spec:q} --data {input.data} --out {output} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} python -m earlyphase.phase_diagram.jobs fcn --spec {params.spec:q} --data {input.data} --out {output} > {log} 2>&1"
 
 
 rule uv_phase_diagram_run:
@@ -45,7 +44,7 @@ rule uv_phase_diagram_run:
     params:
         spec=lambda w: json.dumps(UV_JOBS[w.tag]),
     shell:
-        "{PHASE_DIAGRAM} uv --spec {params.spec:q} --out {output} > {log} 2>&1"
+        "python -m earlyphase.phase_diagram.jobs uv --spec {params.spec:q} --out {output} > {log} 2>&1"
 
 
 rule phase_diagram_table:
@@ -60,7 +59,7 @@ rule phase_diagram_table:
         mem_mb=4000,
         runtime=30,
     shell:
-        "{PHASE_DIAGRAM} concat --inputs {input} --out {output} > {log} 2>&1"
+        "python -m earlyphase.phase_diagram.jobs concat --inputs {input} --out {output} > {log} 2>&1"
 
 
 rule uv_phase_diagram_table:
@@ -75,7 +74,7 @@ rule uv_phase_diagram_table:
         mem_mb=4000,
         runtime=30,
     shell:
-        "{PHASE_DIAGRAM} concat --inputs {input} --out {output} > {log} 2>&1"
+        "python -m earlyphase.phase_diagram.jobs concat --inputs {input} --out {output} > {log} 2>&1"
 
 
 rule phase_diagram:
@@ -98,7 +97,7 @@ rule phase_diagram:
         mem_mb=4000,
         runtime=30,
     shell:
-        "{EARLYPHASE} report phase_diagram --runs {input} --out {output.pdf} > {log} 2>&1"
+        "python -m earlyphase report phase_diagram --runs {input} --out {output.pdf} > {log} 2>&1"
 
 
 rule uv_phase_diagram:
@@ -123,4 +122,4 @@ rule uv_phase_diagram:
         mem_mb=4000,
         runtime=30,
     shell:
-        "{EARLYPHASE} report uv_phase_diagram --runs {input} --out {output.pdf} > {log} 2>&1"
+        "python -m earlyphase report uv_phase_diagram --runs {input} --out {output.pdf} > {log} 2>&1"

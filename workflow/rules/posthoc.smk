@@ -41,7 +41,7 @@ rule probe_checkpoint:
     params:
         settings=lambda w: json.dumps(POSTHOC_SPECS[w.tag]),
     shell:
-        "OMP_NUM_THREADS={threads} {EARLYPHASE} probe-checkpoint --final {input.final} --data {input.data} "
+        "OMP_NUM_THREADS={threads} python -m earlyphase probe-checkpoint --final {input.final} --data {input.data} "
         "--settings {params.settings:q} --out {output} > {log} 2>&1"
 
 
@@ -68,7 +68,7 @@ rule posthoc_table:
             ]
         ),
     shell:
-        "{EARLYPHASE} posthoc-table --manifest {params.manifest:q} --out {output} > {log} 2>&1"
+        "python -m earlyphase posthoc-table --manifest {params.manifest:q} --out {output} > {log} 2>&1"
 
 
 rule appendix_sharpness_ood:
@@ -89,5 +89,5 @@ rule appendix_sharpness_ood:
         mem_mb=4000,
         runtime=30,
     shell:
-        "{EARLYPHASE} report appendix_sharpness_ood --runs {input.runs} {input.posthoc} "
+        "python -m earlyphase report appendix_sharpness_ood --runs {input.runs} {input.posthoc} "
         "--out {output.pdf} > {log} 2>&1"

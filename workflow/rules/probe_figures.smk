@@ -16,7 +16,7 @@ rule probe_table:
     params:
         manifest=lambda w: manifest("probes"),
     shell:
-        "{EARLYPHASE} probe-table --manifest {params.manifest:q} --out {output} > {log} 2>&1"
+        "python -m earlyphase probe-table --manifest {params.manifest:q} --out {output} > {log} 2>&1"
 
 
 rule figure2:
@@ -36,7 +36,7 @@ rule figure2:
         mem_mb=4000,
         runtime=30,
     shell:
-        "{EARLYPHASE} report figure2 --runs {input} --out {output.pdf} > {log} 2>&1"
+        "python -m earlyphase report figure2 --runs {input} --out {output.pdf} > {log} 2>&1"
 
 
 rule figure3:
@@ -56,7 +56,7 @@ rule figure3:
         mem_mb=4000,
         runtime=30,
     shell:
-        "{EARLYPHASE} report figure3 --runs {input} --out {output.pdf} > {log} 2>&1"
+        "python -m earlyphase report figure3 --runs {input} --out {output.pdf} > {log} 2>&1"
 
 
 rule appendix_feature_rank:
@@ -76,4 +76,4 @@ rule appendix_feature_rank:
         mem_mb=4000,
         runtime=30,
     shell:
-        "{EARLYPHASE} report appendix_feature_rank --runs {input} --out {output.pdf} > {log} 2>&1"
+        "python -m earlyphase report appendix_feature_rank --runs {input} --out {output.pdf} > {log} 2>&1"

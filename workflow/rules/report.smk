@@ -18,7 +18,7 @@ rule table1:
         mem_mb=4000,
         runtime=30,
     shell:
-        "{EARLYPHASE} report table1 --runs {input} --out {output.tex} > {log} 2>&1"
+        "python -m earlyphase report table1 --runs {input} --out {output.tex} > {log} 2>&1"
 
 
 rule figure1:
@@ -38,4 +38,4 @@ rule figure1:
         mem_mb=4000,
         runtime=30,
     shell:
-        "{EARLYPHASE} report figure1 --runs {input} --out {output.pdf} > {log} 2>&1"
+        "python -m earlyphase report figure1 --runs {input} --out {output.pdf} > {log} 2>&1"

@@ -47,7 +47,7 @@ checkpoint stabilize:
     params:
         settings=lambda w, output: json.dumps(STAB_BY_PATH[output[0]]["settings"]),
     shell:
-        "{EARLYPHASE} stabilize --final {input} --probe-run {wildcards.probe_run} "
+        "python -m earlyphase stabilize --final {input} --probe-run {wildcards.probe_run} "
         "--metric {wildcards.metric} --settings {params.settings:q} --out {output} > {log} 2>&1"
 
 
@@ -119,7 +119,7 @@ rule aggregate_stabilization:
     params:
         manifest=stab_manifest,
     shell:
-        "{EARLYPHASE} aggregate --manifest {params.manifest:q} --out {output} > {log} 2>&1"
+        "python -m earlyphase aggregate --manifest {params.manifest:q} --out {output} > {log} 2>&1"
 
 
 rule table_stabilization:
@@ -139,4 +139,4 @@ rule table_stabilization:
         mem_mb=4000,
         runtime=30,
     shell:
-        "{EARLYPHASE} report table_stabilization --runs {input} --out {output.tex} > {log} 2>&1"
+        "python -m earlyphase report table_stabilization --runs {input} --out {output.tex} > {log} 2>&1"

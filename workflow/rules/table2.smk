@@ -19,4 +19,4 @@ rule table2:
         mem_mb=4000,
         runtime=30,
     shell:
-        "{EARLYPHASE} report table2 --runs {input} --out {output.tex} > {log} 2>&1"
+        "python -m earlyphase report table2 --runs {input} --out {output.tex} > {log} 2>&1"

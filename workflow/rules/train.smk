@@ -20,6 +20,6 @@ rule train:
         run_dir=lambda w: run_dir(w.run),
         checkpoint_every=config["training"]["checkpoint_every"],
     shell:
-        "{EARLYPHASE} train --config {params.config:q} --run-dir {params.run_dir} "
+        "python -m earlyphase train --config {params.config:q} --run-dir {params.run_dir} "
         "--data {input.data} --checkpoint-every {params.checkpoint_every} --threads {threads} "
         "> {log} 2>&1"

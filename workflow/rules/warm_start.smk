@@ -22,4 +22,4 @@ rule warm_start:
         mem_mb=4000,
         runtime=30,
     shell:
-        "{EARLYPHASE} report warm_start --runs {input.runs} {input.test_log} --out {output.pdf} > {log} 2>&1"
+        "python -m earlyphase report warm_start --runs {input.runs} {input.test_log} --out {output.pdf} > {log} 2>&1"
