@@ -35,7 +35,7 @@ def accuracy(model: torch.nn.Module, images: np.ndarray, labels: np.ndarray, nor
     correct = torch.zeros((), dtype=torch.long, device=device)  # one host read per set
     for start in range(0, len(labels), batch_size):
         inputs = _normalize(images[start:start + batch_size], normalizer, device)
-        targets = torch.as_tensor(np.asarray(labels[start:start + batch_size]), device=device)
+        targets = torch.as_tensor(np.array(labels[start:start + batch_size]), device=device)
         correct += (model(inputs).argmax(1) == targets).sum()
     return 100.0 * correct.item() / len(labels)
 
