@@ -87,7 +87,7 @@ class GradientPenalty(Intervention):
         self._cache: dict[str, torch.Tensor] = {}
         self._cache_value: torch.Tensor | None = None
         self._cache_step: int | None = None
-        self.last_value: float | None = None  # penalty value of the last step (for logging)
+        self.last_value: torch.Tensor | None = None  # penalty of the last step, on the device
 
     # ------------------------------------------------------------------ schedule
     def is_active(self, step: int) -> bool:
@@ -144,7 +144,7 @@ class GradientPenalty(Intervention):
                 self.last_value = None
                 return None
             value = self.raw_penalty(model, inputs, targets, logits)
-            self.last_value = float(value.detach())
+            self.last_value = value.detach()  # a tensor: reading it would sync the host
             return value
         named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
         if recompute or self._cache_value is None:
@@ -162,7 +162,7 @@ class GradientPenalty(Intervention):
             g = self._cache.get(n)
             if g is not None:  # no-op .to() unless the cache was restored on another device
                 out = out + ((p - p.detach()) * g.to(p.device)).sum()
-        self.last_value = float(self._cache_value)
+        self.last_value = self._cache_value
         return out
 
     # ------------------------------------------------------------------ resume
