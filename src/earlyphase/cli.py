@@ -102,15 +102,13 @@ def cmd_aggregate(args) -> int:
 
 
 def cmd_report(args) -> int:
-    import importlib
-
     import pandas as pd
 
-    try:
-        module = importlib.import_module(f"earlyphase.report.{args.artifact}")
-    except ModuleNotFoundError:
-        raise ValueError(f"no report module earlyphase.report.{args.artifact}") from None
-    module.render([pd.read_parquet(path) for path in args.runs], Path(args.out), note=args.note)
+    from earlyphase.experiments import ARTIFACTS
+
+    if args.artifact not in ARTIFACTS:
+        raise ValueError(f"unknown artifact {args.artifact!r}; known: {', '.join(sorted(ARTIFACTS))}")
+    ARTIFACTS[args.artifact].render([pd.read_parquet(path) for path in args.runs], Path(args.out), note=args.note)
     return 0
 
 
@@ -222,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "JSON list: [{run_id, final_dir, eval_path, **labels}]", cmd_aggregate)
 
     p = sub.add_parser("report", help="render a table or figure from an aggregate table")
-    p.add_argument("artifact", help="a module of earlyphase.report, e.g. table1, figure1")
+    p.add_argument("artifact", help="an artifact of the registry (earlyphase.experiments), e.g. table1, figure1")
     p.add_argument("--runs", nargs="+", required=True, help="aggregate tables (parquet)")
     p.add_argument("--out", required=True)
     p.add_argument("--note", default="")

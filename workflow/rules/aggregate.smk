@@ -8,10 +8,7 @@ rule aggregate:
         f"{RESULTS}/tables/{{experiment}}_runs.parquet",
     log:
         f"{RESULTS}/logs/aggregate/{{experiment}}.log",
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=30,
+    localrule: True
     params:
         manifest=lambda w: manifest(w.experiment),
     shell:

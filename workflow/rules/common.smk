@@ -9,6 +9,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from earlyphase.params import ParamsError, apply_overlay, validate_params  # noqa: E402
 from earlyphase import runs as grid  # noqa: E402
+from earlyphase import experiments as REGISTRY  # noqa: E402
 from earlyphase.experiments import (
     all_runs,
     evaluated_run_ids,
@@ -48,19 +49,29 @@ def eval_path(run_id):
     )
 
 
-def manifest(experiment):
-    """JSON list of an experiment's runs for aggregation: paths plus the labels it needs."""
+def manifest_json(entries, all_evaluated=False):
+    """JSON list of runs for aggregation: paths plus the labels the table needs. A run's
+    eval path is given when it is evaluated (``all_evaluated``: every run is)."""
     return json.dumps(
         [
             {
                 "run_id": run.run_id,
                 "final_dir": f"{run_dir(run.run_id)}/final",
-                "eval_path": eval_path(run.run_id) if run.run_id in EVALUATED else None,
+                "eval_path": (
+                    eval_path(run.run_id)
+                    if all_evaluated or run.run_id in EVALUATED
+                    else None
+                ),
                 **labels,
             }
-            for run, labels in experiment_runs(config, experiment)
+            for run, labels in entries
         ]
     )
+
+
+def manifest(experiment):
+    """The aggregation manifest of one experiment's runs."""
+    return manifest_json(experiment_runs(config, experiment))
 
 
 def run_products(experiment):
@@ -73,32 +84,5 @@ def run_products(experiment):
     return products
 
 
-ARTIFACTS = [
-    f"{FIGURES}/table1.tex",
-    f"{FIGURES}/figure1.pdf",
-]
-# Liu & Gurevych, every remaining artifact (each only when its experiment is configured).
-ARTIFACTS += [
-    f"{FIGURES}/{name}"
-    for name, experiment in [
-        ("figure2.pdf", "probes"),
-        ("figure3.pdf", "probes"),
-        ("appendix_feature_rank.pdf", "probes"),
-        ("table2.tex", "table2"),
-        ("table_stabilization.tex", "stabilization"),
-        ("appendix_sharpness_ood.pdf", "appendix_sharpness"),
-    ]
-    if experiment in config["experiments"]
-]
-# Companion papers (one target each; rules in fisher.smk, phase_diagram.smk, warm_start.smk).
-ARTIFACTS += [
-    f"{FIGURES}/{name}"
-    for key, names in {
-        "fisher": ["fisher_table1.tex", "fisher_onset.pdf", "fisher_explosion.pdf"],
-        "phase_diagram": ["phase_diagram.pdf"],
-        "uv_model": ["uv_phase_diagram.pdf"],
-        "warm_start": ["warm_start.pdf"],
-    }.items()
-    if key in config["experiments"]
-    for name in names
-]
+# What `rule all` builds: the target of every configured artifact of the registry.
+ARTIFACTS = REGISTRY.artifact_targets(config)

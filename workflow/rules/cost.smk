@@ -11,10 +11,7 @@ rule cost:
         f"{RESULTS}/cost.txt",
     log:
         f"{RESULTS}/logs/cost.log",
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=30,
+    localrule: True
     params:
         config=lambda w: json.dumps(dict(config)),
     shell:

@@ -3,6 +3,7 @@
 #
 # The output lies beside the run: results/runs/<run>/posthoc/probe-<hash>.parquet, the hash
 # covering every probe setting (probes, points, seed, rho, draws, iterations, batch ...).
+from earlyphase.experiments import appendix_sharpness  # noqa: E402
 from earlyphase.posthoc import posthoc_settings, posthoc_tag  # noqa: E402
 
 POSTHOC_SPECS = {}  # tag -> settings
@@ -11,11 +12,7 @@ if "appendix_sharpness" in config["experiments"]:
     POSTHOC_SETTINGS = posthoc_settings(config, _spec)
     POSTHOC_TAG = posthoc_tag(POSTHOC_SETTINGS)
     POSTHOC_SPECS[POSTHOC_TAG] = POSTHOC_SETTINGS
-    POSTHOC_RUNS = [
-        (run, labels)
-        for run, labels in experiment_runs(config, "table1")
-        if run.setup in _spec["setups"]
-    ]
+    POSTHOC_RUNS = appendix_sharpness.posthoc_runs(config)
 
 
 def posthoc_path(run_id, tag):
@@ -52,10 +49,7 @@ rule posthoc_table:
         f"{RESULTS}/tables/appendix_sharpness.parquet",
     log:
         f"{RESULTS}/logs/aggregate/appendix_sharpness.log",
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=30,
+    localrule: True
     params:
         manifest=lambda w: json.dumps(
             [
@@ -69,25 +63,3 @@ rule posthoc_table:
         ),
     shell:
         "python -m earlyphase posthoc-table --manifest {params.manifest:q} --out {output} > {log} 2>&1"
-
-
-rule appendix_sharpness_ood:
-    input:
-        runs=f"{RESULTS}/tables/table1_runs.parquet",
-        posthoc=f"{RESULTS}/tables/appendix_sharpness.parquet",
-    output:
-        pdf=f"{FIGURES}/appendix_sharpness_ood.pdf",
-        png=report(
-            f"{FIGURES}/appendix_sharpness_ood.png",
-            caption="../report/appendix_sharpness_ood.rst",
-            category="Primary paper (appendix)",
-        ),
-    log:
-        f"{RESULTS}/logs/report/appendix_sharpness_ood.log",
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=30,
-    shell:
-        "python -m earlyphase report appendix_sharpness_ood --runs {input.runs} {input.posthoc} "
-        "--out {output.pdf} > {log} 2>&1"

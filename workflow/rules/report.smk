@@ -1,41 +1,34 @@
-# Report: LaTeX tables and seaborn figures, each made by the report module named after it.
+# Report: one rule per artifact of the registry (earlyphase.experiments, one `Artifact`
+# declaration each), named after it. The rule reads the artifact's tables from
+# results/tables, writes its outputs under figures/ through `python -m earlyphase report`,
+# and shows the declared outputs in the Snakemake HTML report with the declared caption
+# (report/artifact.rst renders the rule's `caption` param). Reports take seconds: on a
+# cluster they run where Snakemake runs.
+for _artifact in REGISTRY.ARTIFACTS.values():
 
-
-rule table1:
-    input:
-        f"{RESULTS}/tables/table1_runs.parquet",
-    output:
-        tex=f"{FIGURES}/table1.tex",
-        csv=report(
-            f"{FIGURES}/table1.csv",
-            caption="../report/table1.rst",
-            category="Primary paper",
-        ),
-    log:
-        f"{RESULTS}/logs/report/table1.log",
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=30,
-    shell:
-        "python -m earlyphase report table1 --runs {input} --out {output.tex} > {log} 2>&1"
-
-
-rule figure1:
-    input:
-        f"{RESULTS}/tables/figure1_runs.parquet",
-    output:
-        pdf=f"{FIGURES}/figure1.pdf",
-        png=report(
-            f"{FIGURES}/figure1.png",
-            caption="../report/figure1.rst",
-            category="Primary paper",
-        ),
-    log:
-        f"{RESULTS}/logs/report/figure1.log",
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=30,
-    shell:
-        "python -m earlyphase report figure1 --runs {input} --out {output.pdf} > {log} 2>&1"
+    rule:
+        name:
+            _artifact.name
+        input:
+            [f"{RESULTS}/tables/{table}" for table in _artifact.tables],
+        output:
+            **{
+                key: (
+                    report(
+                        f"{FIGURES}/{path}",
+                        caption="../report/artifact.rst",
+                        category=_artifact.category,
+                    )
+                    if key in _artifact.shown
+                    else f"{FIGURES}/{path}"
+                )
+                for key, path in _artifact.outputs.items()
+            },
+        log:
+            f"{RESULTS}/logs/report/{_artifact.name}.log",
+        localrule: True
+        params:
+            caption=_artifact.caption,
+        shell:
+            f"python -m earlyphase report {_artifact.name} --runs {{input}} "
+            f"--out {{output.{next(iter(_artifact.outputs))}}} > {{log}} 2>&1"

@@ -40,10 +40,7 @@ checkpoint stabilize:
         probe_run=r"[^/]+/[^/]+/seed\d+",
         metric=r"[a-z_]+",
         settings=r"[0-9a-f]{8}",
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=30,
+    localrule: True
     params:
         settings=lambda w, output: json.dumps(STAB_BY_PATH[output[0]]["settings"]),
     shell:
@@ -87,20 +84,11 @@ def stab_chosen_products(wildcards):
 
 
 def stab_manifest(wildcards):
+    """The manifest of the static runs plus the chosen-k runs (all evaluated)."""
     entries = list(experiment_runs(config, "stabilization"))
     for setup, metric in STAB_CHOICES:
         entries += stab_chosen(setup, metric)
-    return json.dumps(
-        [
-            {
-                "run_id": run.run_id,
-                "final_dir": f"{run_dir(run.run_id)}/final",
-                "eval_path": eval_path(run.run_id),
-                **labels,
-            }
-            for run, labels in entries
-        ]
-    )
+    return manifest_json(entries, all_evaluated=True)
 
 
 rule aggregate_stabilization:
@@ -112,31 +100,8 @@ rule aggregate_stabilization:
         f"{RESULTS}/tables/stabilization.parquet",
     log:
         f"{RESULTS}/logs/aggregate/stabilization.log",
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=30,
+    localrule: True
     params:
         manifest=stab_manifest,
     shell:
         "python -m earlyphase aggregate --manifest {params.manifest:q} --out {output} > {log} 2>&1"
-
-
-rule table_stabilization:
-    input:
-        f"{RESULTS}/tables/stabilization.parquet",
-    output:
-        tex=f"{FIGURES}/table_stabilization.tex",
-        csv=report(
-            f"{FIGURES}/table_stabilization.csv",
-            caption="../report/table_stabilization.rst",
-            category="Primary paper (arXiv v1)",
-        ),
-    log:
-        f"{RESULTS}/logs/report/table_stabilization.log",
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=30,
-    shell:
-        "python -m earlyphase report table_stabilization --runs {input} --out {output.tex} > {log} 2>&1"

@@ -1,52 +1,66 @@
-"""Experiment registry: one module per artifact, listing exactly the runs it needs.
+"""Experiment and artifact registry: what every paper artifact needs, declared once.
 
-Each module defines ``runs(config) -> list[(Run, labels)]`` (labels are the columns the
-artifact's table or figure groups by) and ``EVALUATED`` (whether its runs need the ID/OOD
-evaluation). Runs shared by several artifacts resolve to the same id and are trained
-once. A new artifact is one module here plus one line in ``EXPERIMENTS``.
+Each module of this package is one experiment (a run set) and/or the declaration of the
+artifacts it feeds:
+
+* ``runs(config) -> list[(Run, labels)]``: exactly the training runs the experiment needs
+  (labels are the columns its table or figure groups by); runs shared by several
+  experiments resolve to the same id and are trained once;
+* ``EVALUATED``: whether those runs need the ID/OOD evaluation;
+* ``CONFIG_KEY`` (optional): the ``experiments.<key>`` section it reads (default: the
+  module name); an experiment whose section is missing has no runs;
+* ``ARTIFACTS`` (optional): a tuple of :class:`~earlyphase.experiments.artifact.Artifact`,
+  the tables and figures made from it (name, outputs, report function, caption, ...).
+
+The modules are found by listing the package (as RobustBench builds its leaderboards from
+its model records), so adding an artifact is its experiment module here, its report module
+under :mod:`earlyphase.report` and its ``params.yaml`` block; the Snakefile's ``rule all``,
+report rules and local rules, the report captions, ``python -m earlyphase cost`` and the
+tests derive from the declarations. See docs/extending.md.
+
+API: :data:`EXPERIMENTS` (name -> module), :data:`ARTIFACTS` (name -> Artifact),
+:func:`register` (add a module; tests use it for toy artifacts), :func:`experiment_runs`,
+:func:`all_runs`, :func:`evaluated_run_ids`, :func:`enabled_artifacts`, :func:`artifact_targets`.
 """
 
 from __future__ import annotations
 
-from earlyphase.experiments import (
-    figure1,
-    fisher_explosion,
-    fisher_onset,
-    fisher_table1,
-    phase_diagram,
-    probes,
-    stabilization,
-    stabilization_probes,
-    table1,
-    table2,
-    uv_model,
-    warm_start,
-)
+import importlib
+import pkgutil
+from types import ModuleType
+
+from earlyphase.experiments.artifact import Artifact
 from earlyphase.runs import Run
 
-EXPERIMENTS = {
-    "table1": table1,
-    "figure1": figure1,
-    "probes": probes,
-    # companion papers: seed 003 (Fisher explosion), 004 (phase diagram), 002 (plasticity)
-    "fisher_table1": fisher_table1,
-    "fisher_onset": fisher_onset,
-    "fisher_explosion": fisher_explosion,
-    "phase_diagram": phase_diagram,
-    "uv_model": uv_model,
-    "warm_start": warm_start,
-    "table2": table2,
-    "stabilization_probes": stabilization_probes,
-    "stabilization": stabilization,
-}
+EXPERIMENTS: dict[str, ModuleType] = {}
+ARTIFACTS: dict[str, Artifact] = {}
 
 Entry = tuple[Run, dict]
+
+
+def register(module: ModuleType, name: str | None = None) -> None:
+    """Add an experiment module (if it defines ``runs``) and the artifacts it declares."""
+    name = name or module.__name__.rsplit(".", 1)[-1]
+    if hasattr(module, "runs"):
+        if name in EXPERIMENTS and EXPERIMENTS[name] is not module:
+            raise ValueError(f"experiment {name!r} is registered twice")
+        EXPERIMENTS[name] = module
+    for artifact in getattr(module, "ARTIFACTS", ()):
+        if artifact.name in ARTIFACTS and ARTIFACTS[artifact.name] is not artifact:
+            raise ValueError(f"artifact {artifact.name!r} is declared twice")
+        ARTIFACTS[artifact.name] = artifact
+
+
+def _discover() -> None:
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        if info.name != "artifact":
+            register(importlib.import_module(f"{__name__}.{info.name}"))
 
 
 def experiment_runs(config: dict, name: str) -> list[Entry]:
     if name not in EXPERIMENTS:
         raise ValueError(f"unknown experiment {name!r}; known: {sorted(EXPERIMENTS)}")
-    # Several artifacts may share one settings section (module attribute CONFIG_KEY).
+    # Several experiments may share one settings section (module attribute CONFIG_KEY).
     if getattr(EXPERIMENTS[name], "CONFIG_KEY", name) not in config["experiments"]:
         return []
     return EXPERIMENTS[name].runs(config)
@@ -65,3 +79,25 @@ def evaluated_run_ids(config: dict) -> set[str]:
         if module.EVALUATED
         for run, _ in experiment_runs(config, name)
     }
+
+
+def run_sets(artifact: Artifact) -> tuple[str, ...]:
+    """The experiments whose runs an artifact needs (default: the module declaring it)."""
+    if artifact.run_sets:
+        return artifact.run_sets
+    owner = next((n for n, m in EXPERIMENTS.items() if artifact in getattr(m, "ARTIFACTS", ())), None)
+    return (owner,) if owner else ()
+
+
+def enabled_artifacts(config: dict) -> list[Artifact]:
+    """The artifacts whose ``experiments.<config_key>`` section is configured."""
+    return [artifact for artifact in ARTIFACTS.values() if artifact.enabled(config)]
+
+
+def artifact_targets(config: dict) -> list[str]:
+    """What ``rule all`` builds: each enabled artifact's target under ``paths.figures``."""
+    figures = config["paths"]["figures"]
+    return [f"{figures}/{artifact.target}" for artifact in enabled_artifacts(config)]
+
+
+_discover()

@@ -8,6 +8,8 @@ a short hash of everything else, as run ids do).
 
 from __future__ import annotations
 
+from earlyphase.experiments.artifact import Artifact
+from earlyphase.report import phase_diagram as phase_diagram_report
 from earlyphase.runs import DATASET_SHAPES, clean_data_spec, short_hash
 
 EVALUATED = False
@@ -39,3 +41,22 @@ def jobs(config: dict) -> dict[str, dict]:
                     out[tag] = {**job, "seed": seed}
     return out
 
+
+ARTIFACTS = (
+    Artifact(
+        name="phase_diagram",
+        outputs={"pdf": "phase_diagram.pdf", "png": "phase_diagram.png", "depth_pdf": "phase_diagram_depth.pdf",
+                 "depth_png": "phase_diagram_depth.png", "csv": "phase_diagram.csv"},
+        shown=("png",),
+        tables=("phase_diagram_runs.parquet",),
+        config_key="phase_diagram",
+        extra_costs=("fcn_phase_diagram_jobs",),
+        render=phase_diagram_report.render,
+        caption=(
+            "**Early-training phase diagram (Kalra & Barkeshli, seed 004).** Bias-free ReLU FCNs trained with "
+            "SGD and MSE at η = c/λ0: critical constants c_loss (loss catapult), c_sharp (sharpness catapult) "
+            "and c_max (divergence) over the first steps, averaged over initializations, against width per depth."
+        ),
+        category="Phase diagram (seed 004)",
+    ),
+)

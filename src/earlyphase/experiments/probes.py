@@ -6,6 +6,10 @@ window (the figures show nothing later), so these runs are not evaluated.
 
 from __future__ import annotations
 
+from earlyphase.experiments.artifact import Artifact
+from earlyphase.report import appendix_feature_rank as appendix_feature_rank_report
+from earlyphase.report import figure2 as figure2_report
+from earlyphase.report import figure3 as figure3_report
 from earlyphase.runs import resolve_run, total_steps
 
 EVALUATED = False
@@ -22,3 +26,53 @@ def runs(config: dict) -> list:
                 run = resolve_run(config, setup_name, seed, gu_k=k, probe=True, steps=steps)
                 entries.append((run, {"k": k}))
     return entries
+
+
+ARTIFACTS = (
+    Artifact(
+        name="figure2",
+        outputs={"pdf": "figure2.pdf", "png": "figure2.png"},
+        shown=("png",),
+        tables=("probes.parquet",),
+        config_key="probes",
+        render=figure2_report.render,
+        caption=(
+            "**Figure 2 (Liu & Gurevych).** Learning dynamics over the early window on CIFAR-10 "
+            "(ResNet-18, lr_d): tr(F) (normalized by the number of trainable parameters), S_avg and "
+            "S_worst (ρ = 0.01, un-augmented training points, BatchNorm in eval mode) for standard "
+            "training and gradual unfreezing at several k. As in the paper the y-axis is logarithmic "
+            "and normalized to [1, 1000] per panel; dotted lines mark the unfreezing steps k, 2k, …"
+        ),
+        category="Primary paper",
+    ),
+    Artifact(
+        name="figure3",
+        outputs={"pdf": "figure3.pdf", "png": "figure3.png"},
+        shown=("png",),
+        tables=("probes.parquet",),
+        config_key="probes",
+        render=figure3_report.render,
+        caption=(
+            "**Figure 3 (Liu & Gurevych, appendix).** The probe dynamics of Figure 2 on the other "
+            "setups (ResNet-18 on MNIST and CIFAR-100, lr_d): tr(F), S_avg and S_worst over the early "
+            "window, standard training and gradual unfreezing at several k; log y-axis normalized to "
+            "[1, 1000] per panel, dotted lines at the unfreezing steps."
+        ),
+        category="Primary paper",
+    ),
+    Artifact(
+        name="appendix_feature_rank",
+        outputs={"pdf": "appendix_feature_rank.pdf", "png": "appendix_feature_rank.png"},
+        shown=("png",),
+        tables=("probes.parquet",),
+        config_key="probes",
+        render=appendix_feature_rank_report.render,
+        caption=(
+            "**Feature rank (Liu & Gurevych arXiv v1, Appendix E.1, Figure 7).** Numerical rank "
+            "(singular values above the float32 matrix_rank threshold) and effective rank of the "
+            "features fed to the head on the fixed probe points over the first steps, for standard "
+            "training and gradual unfreezing at several k; dotted lines at the unfreezing steps."
+        ),
+        category="Primary paper (appendix)",
+    ),
+)

@@ -10,6 +10,8 @@ run ids, shared with any other artifact that trains the same k.
 
 from __future__ import annotations
 
+from earlyphase.experiments.artifact import Artifact
+from earlyphase.report import table_stabilization as table_stabilization_report
 from earlyphase.runs import blocks_of, resolve_run, total_steps
 from earlyphase.stabilization import random_ks
 
@@ -49,3 +51,25 @@ def chosen_runs(config: dict, setup_name: str, metric: str, k: int) -> list:
     spec = config["experiments"]["stabilization"]
     return [(resolve_run(config, setup_name, seed, gu_k=int(k)), {"role": "chosen", "metric": metric})
             for seed in spec["seeds"]]
+
+
+ARTIFACTS = (
+    Artifact(
+        name="table_stabilization",
+        outputs={"tex": "table_stabilization.tex", "csv": "table_stabilization.csv"},
+        shown=("csv",),
+        tables=("stabilization.parquet",),
+        config_key="stabilization",
+        run_sets=("stabilization_probes", "stabilization"),
+        extra_costs=("chosen",),
+        render=table_stabilization_report.render,
+        caption=(
+            "**Stabilization heuristic (Liu & Gurevych arXiv v1, Algorithm 2 and Table 2).** The "
+            "unfreezing interval k chosen per probe (S_worst, S_avg, tr(F)) from a run in which only "
+            "the head is trainable (normalized signal, transient skipped, moving average, first "
+            "smoothed change ≤ ε), the ID/OOD accuracy of gradual unfreezing at that k, and its win "
+            "rate against random k ≤ 800, each beside the paper's value."
+        ),
+        category="Primary paper (arXiv v1)",
+    ),
+)

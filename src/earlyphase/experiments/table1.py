@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from earlyphase.experiments.artifact import Artifact
+from earlyphase.report import table1 as table1_report
 from earlyphase.runs import resolve_run
 
 EVALUATED = True
@@ -22,3 +24,22 @@ def runs(config: dict) -> list:
                     run = resolve_run(config, setup_name, seed, lr_scale=lr_scale, gu_k=gu_k)
                     entries.append((run, {"row": row_label(lr_scale, gu_k is not None)}))
     return entries
+
+
+ARTIFACTS = (
+    Artifact(
+        name="table1",
+        outputs={"tex": "table1.tex", "csv": "table1.csv"},
+        shown=("csv",),
+        tables=("table1_runs.parquet",),
+        config_key="table1",
+        render=table1_report.render,
+        caption=(
+            "**Table 1 (Liu & Gurevych, arXiv v1 Table 1).** ID and OOD test accuracy (%) of standard "
+            "training and gradual unfreezing (GU) at lr_d and 0.1·lr_d: ResNet-18 on MNIST, CIFAR-10, "
+            "CIFAR-100 and VGG-11 on CIFAR-10. Our mean and std over seeds beside the paper's value and "
+            "the difference; OOD is averaged over the configured corruptions and severities."
+        ),
+        category="Primary paper",
+    ),
+)

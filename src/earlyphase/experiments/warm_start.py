@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 
+from earlyphase.experiments.artifact import Artifact
+from earlyphase.report import warm_start as warm_start_report
 from earlyphase.runs import resolve_run, steps_per_epoch, total_steps, train_set_size
 
 EVALUATED = True
@@ -39,3 +41,22 @@ def runs(config: dict) -> list:
             label = {"pretrain_epochs": epochs, "reset": "+".join(str(b) for b in blocks) or "none"}
             entries.append((run, label))
     return entries
+
+
+ARTIFACTS = (
+    Artifact(
+        name="warm_start",
+        outputs={"pdf": "warm_start.pdf", "png": "warm_start.png", "csv": "warm_start.csv"},
+        shown=("png",),
+        tables=("warm_start_runs.parquet", "warm_start_log-test_log.parquet"),
+        config_key="warm_start",
+        render=warm_start_report.render,
+        caption=(
+            "**Warm start (Berariu et al., seed 002).** ResNet-18 on CIFAR-10: pre-training for E epochs on a "
+            "fixed random half of the training set, optimizer reset, then training on all of it; mean test "
+            "accuracy over the last epochs (evaluated each epoch) and final CIFAR-10-C accuracy against E, "
+            "with from-scratch training (E = 0) and variants that re-initialize blocks after pre-training."
+        ),
+        category="Plasticity (seed 002)",
+    ),
+)

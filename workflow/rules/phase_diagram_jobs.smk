@@ -54,10 +54,7 @@ rule phase_diagram_table:
         f"{RESULTS}/tables/phase_diagram_runs.parquet",
     log:
         f"{RESULTS}/logs/aggregate/phase_diagram.log",
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=30,
+    localrule: True
     shell:
         "python -m earlyphase.phase_diagram.jobs concat --inputs {input} --out {output} > {log} 2>&1"
 
@@ -69,57 +66,6 @@ rule uv_phase_diagram_table:
         f"{RESULTS}/tables/uv_phase_diagram.parquet",
     log:
         f"{RESULTS}/logs/aggregate/uv_phase_diagram.log",
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=30,
+    localrule: True
     shell:
         "python -m earlyphase.phase_diagram.jobs concat --inputs {input} --out {output} > {log} 2>&1"
-
-
-rule phase_diagram:
-    input:
-        f"{RESULTS}/tables/phase_diagram_runs.parquet",
-    output:
-        pdf=f"{FIGURES}/phase_diagram.pdf",
-        png=report(
-            f"{FIGURES}/phase_diagram.png",
-            caption="../report/phase_diagram.rst",
-            category="Phase diagram (seed 004)",
-        ),
-        depth_pdf=f"{FIGURES}/phase_diagram_depth.pdf",
-        depth_png=f"{FIGURES}/phase_diagram_depth.png",
-        csv=f"{FIGURES}/phase_diagram.csv",
-    log:
-        f"{RESULTS}/logs/report/phase_diagram.log",
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=30,
-    shell:
-        "python -m earlyphase report phase_diagram --runs {input} --out {output.pdf} > {log} 2>&1"
-
-
-rule uv_phase_diagram:
-    input:
-        f"{RESULTS}/tables/uv_phase_diagram.parquet",
-    output:
-        pdf=f"{FIGURES}/uv_phase_diagram.pdf",
-        png=report(
-            f"{FIGURES}/uv_phase_diagram.png",
-            caption="../report/uv_phase_diagram.rst",
-            category="Phase diagram (seed 004)",
-        ),
-        csv=report(
-            f"{FIGURES}/uv_phase_diagram.csv",
-            caption="../report/uv_phase_diagram.rst",
-            category="Phase diagram (seed 004)",
-        ),
-    log:
-        f"{RESULTS}/logs/report/uv_phase_diagram.log",
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=30,
-    shell:
-        "python -m earlyphase report uv_phase_diagram --runs {input} --out {output.pdf} > {log} 2>&1"

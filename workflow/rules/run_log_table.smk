@@ -14,10 +14,7 @@ rule run_log_table:
         f"{RESULTS}/logs/aggregate/{{experiment}}_log-{{log}}.log",
     wildcard_constraints:
         log="probes|test_log",
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=30,
+    localrule: True
     params:
         manifest=lambda w: manifest(w.experiment),
     shell:

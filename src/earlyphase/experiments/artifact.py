@@ -1,0 +1,70 @@
+"""The declaration of one paper artifact (a table or figure under ``paths.figures``).
+
+An experiment module lists the artifacts it feeds in a module attribute ``ARTIFACTS``
+(a tuple of :class:`Artifact`); :mod:`earlyphase.experiments` collects them. The Snakefile
+(``rule all``, one report rule per artifact, local rules, report captions), the cost model
+(``python -m earlyphase cost``), ``python -m earlyphase report`` and the tests read these
+declarations and nothing else, so an artifact is declared exactly once.
+
+The artifacts are those of Liu & Gurevych (Tables 1 and 2, Figures 1-3, arXiv v1
+Appendix C/E.1 and the stabilization table) and of the companion papers: Jastrzebski et
+al. (Fisher explosion), Kalra & Barkeshli (phase diagrams) and Berariu et al. (warm start).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+# (tables, out, note) -> None: the report function that renders the artifact.
+Render = Callable[..., None]
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One table or figure and everything the workflow needs to make it.
+
+    ``name``      the rule name, the ``cost`` target and the ``report`` subcommand argument.
+    ``outputs``   output key -> file name under ``paths.figures``. The first entry is the
+                  artifact's target (what ``rule all`` asks for and ``report --out`` gets);
+                  the report function writes the others beside it (``.png``, ``.csv``).
+    ``shown``     output keys shown in the Snakemake HTML report with ``caption``.
+    ``tables``    the report's inputs, file names under ``paths.results``/tables, in the
+                  order the report function receives them.
+    ``config_key``  the artifact is built when ``experiments.<config_key>`` is configured.
+    ``run_sets``  experiments (modules of :mod:`earlyphase.experiments`) whose training runs
+                  the artifact needs; empty: the module that declares it. Whether their
+                  runs are evaluated is the module's ``EVALUATED``.
+    ``extra_costs``  named estimators of :mod:`earlyphase.cost` for work that is not a
+                  training run of a run set (post-hoc probes, phase-diagram jobs, the
+                  data-dependent stabilization runs).
+    ``render``    the report function (``earlyphase.report.<module>.render``).
+    ``caption``   the figure/table caption of the Snakemake report (reStructuredText).
+    ``category``  its section in the Snakemake report.
+    """
+
+    name: str
+    outputs: dict[str, str]
+    shown: tuple[str, ...]
+    tables: tuple[str, ...]
+    config_key: str
+    render: Render
+    caption: str
+    category: str
+    run_sets: tuple[str, ...] = ()
+    extra_costs: tuple[str, ...] = field(default=())
+
+    def __post_init__(self):
+        if not self.outputs:
+            raise ValueError(f"artifact {self.name!r}: no outputs")
+        unknown = set(self.shown) - set(self.outputs)
+        if unknown:
+            raise ValueError(f"artifact {self.name!r}: shown outputs {sorted(unknown)} are not in outputs")
+
+    @property
+    def target(self) -> str:
+        """The file (under ``paths.figures``) that stands for the artifact."""
+        return next(iter(self.outputs.values()))
+
+    def enabled(self, config: dict) -> bool:
+        return self.config_key in config["experiments"]
