@@ -243,7 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("stabilize", help="Algorithm 2: choose k from a head-only run's probe records")
     p.add_argument("--final", required=True, help="the head-only run's final/ folder")
     p.add_argument("--probe-run", required=True, help="its run id (recorded in the output)")
-    p.add_argument("--metric", required=True, choices=["worst_sharpness", "avg_sharpness", "fisher_trace"])
+    p.add_argument("--metric", required=True, help="a probe of earlyphase.stabilization.METRICS")
     p.add_argument("--settings", type=_json_arg, required=True, help="{tau, epsilon, transient, k_max}")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_stabilize)

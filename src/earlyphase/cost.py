@@ -30,31 +30,21 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from earlyphase.probes import registry as probe_registry
+from earlyphase.probes.spec import FORWARD
+
 # Seconds per training step at batch 128, width 1 (assumed, A100-class GPU, bf16).
 DEFAULT_SECONDS_PER_STEP = {"resnet18": 0.020, "vgg11": 0.010, "simple_cnn": 0.003, "fcn": 0.001}
 DEFAULT_DEVICE = "default (assumed A100-class GPU; no GPU measurement in the reference file)"
-FORWARD = 1.0 / 3.0
 
 
 def probe_step_equivalents(probe: str, settings: dict, points: int) -> float:
-    """Cost of one call of ``probe`` in training steps of batch 128."""
-    batches = points / 128.0
-    if probe == "fisher_trace":
-        return 3.0 * batches
-    if probe == "avg_sharpness":
-        return FORWARD * (settings.get("n_draws", 15) + 1) * batches
-    if probe == "worst_sharpness":
-        return (settings.get("apgd_iters", 15) + 1) * batches
-    if probe == "hessian_max_eig":
-        n = settings.get("eig_examples") or points
-        return 2.0 * settings.get("eig_iters", 20) * n / 128.0
-    if probe == "feature_rank":
-        return FORWARD * batches
-    return batches
+    """Cost of one call of ``probe`` in training steps of batch 128 (declared by the probe's
+    class in :mod:`earlyphase.probes.registry`)."""
+    return probe_registry.step_equivalents(probe, settings, points)
 
 
-PROBE_STEP_EQUIVALENTS = {p: probe_step_equivalents(p, {}, 128) for p in
-                          ("fisher_trace", "avg_sharpness", "worst_sharpness", "hessian_max_eig", "feature_rank")}
+PROBE_STEP_EQUIVALENTS = {p: probe_step_equivalents(p, {}, 128) for p in probe_registry.probe_names()}
 
 # Artifact -> experiments of the registry it needs; "+chosen" / "+posthoc" are the
 # data-dependent stabilization runs and the post-hoc probes of Appendix C.

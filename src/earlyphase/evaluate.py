@@ -17,7 +17,7 @@ import torch
 from earlyphase.atomic import write_parquet
 from earlyphase.data.loaders import load_clean, load_corrupted
 from earlyphase.data.registry import DATASETS
-from earlyphase.models import build_model
+from earlyphase.runs import build_run_model
 from earlyphase.train import pick_device
 
 
@@ -48,7 +48,7 @@ def evaluate_run(run_final_dir: Path | str, clean_dir: Path | str, ood_dir: Path
     device_ = pick_device(device)
     checkpoint = torch.load(run_final_dir / "model.pt", map_location=device_, weights_only=False)
     config, status = checkpoint["config"], checkpoint["status"]
-    model = build_model(config["arch"], config["num_classes"], config["in_channels"], width=config["width"])
+    model = build_run_model(config)
     model.load_state_dict(checkpoint["model"])
     model.to(device_).eval()
     dataset = DATASETS[config["data"]["dataset"]]

@@ -92,7 +92,8 @@ def _schema_errors(config: dict) -> list[str]:
 
 
 def _semantic_errors(config: dict) -> list[str]:
-    # Imported lazily: the run grid needs torch-free helpers only.
+    # Imported lazily: the schema check alone needs neither torch nor the models.
+    from earlyphase.models import setup_options
     from earlyphase.runs import blocks_of, total_steps
 
     messages = []
@@ -100,6 +101,11 @@ def _semantic_errors(config: dict) -> list[str]:
     for name, setup in setups.items():
         if setup["dataset"] not in config["datasets"]:
             messages.append(f"setups.{name}.dataset: {setup['dataset']!r} has no entry under datasets")
+        allowed = setup_options(setup["arch"])
+        for option in setup.get("model", {}):
+            if option not in allowed:
+                messages.append(f"setups.{name}.model.{option}: {setup['arch']} has no such option; "
+                                f"its options are {list(allowed) or 'none'}")
     experiments = config["experiments"]
     for key, setup in _setup_references(experiments, "experiments"):
         if setup not in setups:

@@ -44,8 +44,8 @@ def probe_final(final_dir: Path | str, data_dir: Path | str, settings: dict, out
                 device: str = "auto") -> pd.DataFrame:
     from earlyphase.batches import stream_generator, to_nchw_tensor
     from earlyphase.data.loaders import load_clean
-    from earlyphase.models import build_model
     from earlyphase.probes.suite import ProbeSuite
+    from earlyphase.runs import build_run_model
     from earlyphase.train import pick_device
 
     final_dir = Path(final_dir)
@@ -59,7 +59,7 @@ def probe_final(final_dir: Path | str, data_dir: Path | str, settings: dict, out
         frame = pd.DataFrame([row])
         write_parquet(out, frame)
         return frame
-    model = build_model(config["arch"], config["num_classes"], config["in_channels"], width=config["width"])
+    model = build_run_model(config)
     model.load_state_dict(checkpoint["model"])
     model.to(dev).train()
     images, labels = load_clean(Path(data_dir), "train")

@@ -17,9 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Number of gradual-unfreezing blocks per architecture (head excluded); tests check these
-# against the models' own partitions.
-BLOCKS_PER_ARCH = {"resnet18": 5, "vgg11": 8, "simple_cnn": 4}
+from earlyphase.models import build_model, num_blocks
 
 DATASET_SHAPES = {  # num_classes, in_channels, full training-set size
     "mnist": (10, 1, 60000),
@@ -34,9 +32,8 @@ OFFLINE_DEFAULT_SIZES = {
 
 
 def blocks_of(arch: str) -> int:
-    if arch not in BLOCKS_PER_ARCH:
-        raise ValueError(f"unknown architecture {arch!r}; known: {sorted(BLOCKS_PER_ARCH)}")
-    return BLOCKS_PER_ARCH[arch]
+    """Gradual-unfreezing blocks of ``arch`` (head excluded), as its model class declares."""
+    return num_blocks(arch)
 
 
 def short_hash(obj, length: int = 8) -> str:
@@ -162,7 +159,8 @@ def resolve_run(
 ) -> Run:
     """One run's id and resolved config. ``probe`` may be a dict of probe settings merged
     over ``config["probe"]``; ``warm_start`` ({pretrain_steps, fraction, reset_blocks}) and
-    ``test_log`` ({every, start}) are only added to the config (and hash) when given."""
+    ``test_log`` ({every, start}) are only added to the config (and hash) when given, and so
+    are the setup's model options (``model``, e.g. ``{max_pools: 2}``)."""
     setup = config["setups"][setup_name]
     num_classes, in_channels, _ = DATASET_SHAPES[setup["dataset"]]
     lr = setup["lr"] * lr_scale
@@ -188,6 +186,8 @@ def resolve_run(
         "log_every": config["training"]["log_every"],
         "gu_freeze_bn_stats": config["training"]["freeze_bn_stats"],
     }
+    if setup.get("model"):  # only when set, so the ids of runs without options stay as they were
+        run["model"] = dict(setup["model"])
     if warm_start:
         run["warm_start"] = warm_start
     if test_log:
@@ -205,3 +205,9 @@ def resolve_run(
         variant += "-probed"
     run_id = f"{setup_name}/lr{_fmt(lr)}-{variant}-{short_hash(run)}/seed{seed}"
     return Run(run_id=run_id, config={**run, "seed": seed})
+
+
+def build_run_model(config: dict):
+    """The untrained network of a resolved run config (architecture, size, model options)."""
+    return build_model(config["arch"], config["num_classes"], config["in_channels"], width=config["width"],
+                       **config.get("model", {}))

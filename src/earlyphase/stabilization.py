@@ -30,15 +30,15 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-# Probe columns of the metrics Algorithm 2 is run on (tr(F) normalized by the number of
-# trainable parameters; with only the head trainable the count is constant, and the min-max
+from earlyphase.probes.registry import probe_class
+
+# Algorithm 2 runs on the probe's own column (tr(F) normalized by the number of trainable
+# parameters; with only the head trainable the count is constant, and the min-max
 # normalization makes the choice of raw or normalized trace irrelevant).
-METRIC_COLUMNS = {
-    "worst_sharpness": "worst_sharpness",
-    "avg_sharpness": "avg_sharpness",
-    "fisher_trace": "fisher_trace_norm",
-}
-METRIC_LABELS = {"worst_sharpness": "S_worst", "avg_sharpness": "S_avg", "fisher_trace": "tr(F)"}
+METRICS = ("worst_sharpness", "avg_sharpness", "fisher_trace")
+"""The probes arXiv v1 Table 2 chooses k with."""
+METRIC_COLUMNS = {m: probe_class(m).column for m in METRICS}
+METRIC_LABELS = {m: probe_class(m).text_label for m in METRICS}
 
 
 def normalize(signal) -> np.ndarray:

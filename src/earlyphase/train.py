@@ -41,7 +41,7 @@ from earlyphase.batches import BatchStream, Normalizer, stream_generator, to_nch
 from earlyphase.data.loaders import load_clean
 from earlyphase.interventions import build_interventions
 from earlyphase.interventions.warm_start import reset_blocks, warm_start_subset
-from earlyphase.models import build_model
+from earlyphase.runs import build_run_model
 
 _PROBE_POINTS_STREAM = 0x5EED_0003
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -149,8 +149,7 @@ class Trainer:
         self.pretrain_stream, self.pretrain_steps = self._warm_start_stream()
         self.test_set = load_clean(Path(data_dir), "test") if config.get("test_log") else None
 
-        self.model = build_model(config["arch"], config["num_classes"], config["in_channels"],
-                                 width=config["width"]).to(self.device)
+        self.model = build_run_model(config).to(self.device)
         self.fast.prepare_model(self.model)  # channels_last
         self.train_forward = self.fast.training_forward(self.model)  # model, or torch.compile'd
         self.optimizer = build_optimizer(config, self.model, self.device)

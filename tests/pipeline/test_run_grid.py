@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 
+import pytest
+
 from earlyphase import runs
 from earlyphase.experiments import all_runs, experiment_runs
 
@@ -78,9 +80,12 @@ def test_k_grid_spans_one_to_total_steps_over_blocks(default_params):
     assert max(ratios) / min(ratios) < 1.5  # roughly geometric
 
 
-def test_block_counts_match_the_models():
+def test_block_counts_come_from_the_models():
     from earlyphase.models import build_model
 
-    for arch, count in runs.BLOCKS_PER_ARCH.items():
+    # the primary paper's partitions: ResNet-18 stem + 4 stages, VGG-11's 8 convolutions
+    for arch, count in {"resnet18": 5, "vgg11": 8, "simple_cnn": 4}.items():
         model = build_model(arch, 10, 3, width=0.125)
-        assert len(model.block_names) == count, arch
+        assert runs.blocks_of(arch) == len(model.block_names) == count, arch
+    with pytest.raises(ValueError, match="unknown arch"):
+        runs.blocks_of("resnet50")

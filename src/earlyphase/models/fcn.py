@@ -97,10 +97,10 @@ class FCN(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.out(self.features(x))
 
-
-def build(num_classes: int, in_channels: int, width: float = 512, **kwargs) -> FCN:
-    if float(width) != int(width):
-        raise ValueError(f"fcn: width is a number of hidden units, got {width}")
-    image_size = kwargs.pop("image_size", None) or default_image_size(in_channels)
-    in_features = kwargs.pop("in_features", None) or in_channels * image_size * image_size
-    return FCN(num_classes, in_features, width=int(width), **kwargs)
+    @classmethod
+    def build(cls, num_classes: int, in_channels: int, width: float = 512, **kwargs) -> FCN:
+        if float(width) != int(width):
+            raise ValueError(f"fcn: width is a number of hidden units, got {width}")
+        image_size = kwargs.pop("image_size", None) or default_image_size(in_channels)
+        in_features = kwargs.pop("in_features", None) or in_channels * image_size * image_size
+        return cls(num_classes, in_features, width=int(width), **kwargs)

@@ -87,9 +87,9 @@ class ResNet18(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fc(self.features(x))
 
-
-def build(num_classes: int, in_channels: int, width: float = 1.0, **kwargs) -> ResNet18:
-    kwargs.pop("image_size", None)  # any spatial size works (adaptive pooling)
-    if kwargs:
-        raise TypeError(f"resnet18: unexpected options {sorted(kwargs)}")
-    return ResNet18(num_classes, in_channels, width)
+    @classmethod
+    def build(cls, num_classes: int, in_channels: int, width: float = 1.0, **kwargs) -> ResNet18:
+        kwargs.pop("image_size", None)  # any spatial size works (adaptive pooling)
+        if kwargs:
+            raise TypeError(f"resnet18: unexpected options {sorted(kwargs)}")
+        return cls(num_classes, in_channels, width)

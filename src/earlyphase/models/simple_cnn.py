@@ -4,7 +4,8 @@ The primary paper describes it as "4 convolutional layers, one max-pool, no drop
 fully connected layer of 128 hidden units". Its source, Jastrzebski et al. (seed 003), says
 it is the Keras CIFAR-10 example without dropout and with a 128-unit dense layer; that
 example has *two* max-pools (after the second and the fourth convolution). The two
-descriptions disagree, so the number of pools is the option ``max_pools``:
+descriptions disagree, so the number of pools is the option ``max_pools`` (a setup sets it
+with ``model: {max_pools: 2}`` in params.yaml):
 
 * ``max_pools=1`` (default, the primary paper): one 2x2 max-pool after the fourth
   convolution;
@@ -30,6 +31,7 @@ from ._common import default_image_size, scaled
 class SimpleCNN(nn.Module):
     block_names = (("conv1",), ("conv2",), ("conv3",), ("conv4",))
     head_names = ("fc1", "fc2")
+    setup_options = ("max_pools",)  # settable per setup: params.yaml setups.<name>.model
 
     def __init__(
         self,
@@ -71,6 +73,6 @@ class SimpleCNN(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fc2(torch.relu(self.fc1(self._trunk(x))))
 
-
-def build(num_classes: int, in_channels: int, width: float = 1.0, **kwargs) -> SimpleCNN:
-    return SimpleCNN(num_classes, in_channels, width, **kwargs)
+    @classmethod
+    def build(cls, num_classes: int, in_channels: int, width: float = 1.0, **kwargs) -> SimpleCNN:
+        return cls(num_classes, in_channels, width, **kwargs)

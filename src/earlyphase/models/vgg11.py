@@ -79,9 +79,9 @@ class VGG11(nn.Module):
         x = torch.relu(self.fc2(x))
         return self.fc3(x)
 
-
-def build(num_classes: int, in_channels: int, width: float = 1.0, **kwargs) -> VGG11:
-    kwargs.pop("image_size", None)
-    if kwargs:
-        raise TypeError(f"vgg11: unexpected options {sorted(kwargs)}")
-    return VGG11(num_classes, in_channels, width)
+    @classmethod
+    def build(cls, num_classes: int, in_channels: int, width: float = 1.0, **kwargs) -> VGG11:
+        kwargs.pop("image_size", None)
+        if kwargs:
+            raise TypeError(f"vgg11: unexpected options {sorted(kwargs)}")
+        return cls(num_classes, in_channels, width)

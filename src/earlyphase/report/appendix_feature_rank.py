@@ -17,10 +17,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from earlyphase.models import num_blocks  # noqa: E402
 from earlyphase.report._common import save_figure  # noqa: E402
 from earlyphase.report.paper_values import SETUP_TITLES  # noqa: E402
 from earlyphase.report.probe_dynamics import curve_label  # noqa: E402
-from earlyphase.runs import BLOCKS_PER_ARCH  # noqa: E402
 
 ROWS = {"feature_rank": "numerical rank", "feature_effective_rank": "effective rank"}
 
@@ -47,7 +47,7 @@ def render(tables: list[pd.DataFrame], out: Path, note: str = "") -> None:
                 curve = part.groupby("step")[metric].mean()
                 ax.plot(curve.index, curve.values, color=palette[k], lw=1.4, label=curve_label(k))
                 if k is not None:
-                    for j in range(1, BLOCKS_PER_ARCH.get(part["arch"].iloc[0], 0) + 1):
+                    for j in range(1, num_blocks(part["arch"].iloc[0]) + 1):
                         if j * k <= window:
                             ax.axvline(j * k, color=palette[k], lw=0.7, ls=":")
             ax.set_title(f"{SETUP_TITLES.get(setup, setup)}" if row == 0 else "", fontsize=9)

@@ -22,9 +22,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from earlyphase.models import num_blocks  # noqa: E402
 from earlyphase.report._common import save_figure  # noqa: E402
 from earlyphase.report.paper_values import SETUP_TITLES  # noqa: E402
-from earlyphase.runs import BLOCKS_PER_ARCH  # noqa: E402
 
 METRICS = {
     "fisher_trace_norm": "tr(F) / #trainable params",
@@ -73,7 +73,7 @@ def plot_dynamics(probes: pd.DataFrame, setups: list[str], out_stem: Path | str,
                 part = part.sort_values("step")
                 ax.plot(part["step"], part["value"], color=palette[k], lw=1.4, label=curve_label(k))
                 if k is not None:
-                    n_blocks = BLOCKS_PER_ARCH.get(part["arch"].iloc[0], 0)
+                    n_blocks = num_blocks(part["arch"].iloc[0])
                     for j in range(1, n_blocks + 1):
                         if j * k <= window:
                             ax.axvline(j * k, color=palette[k], lw=0.7, ls=":", alpha=0.8)

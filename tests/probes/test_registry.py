@@ -1,0 +1,73 @@
+"""The probe registry is the one list of probes: the schema, the suite, the cost model,
+Algorithm 2 and the reports all agree with it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from earlyphase import cost, stabilization
+from earlyphase.probes import registry
+from earlyphase.probes.suite import ProbeSuite
+
+SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "params.schema.yaml"
+
+
+def _schema() -> dict:
+    return yaml.safe_load(SCHEMA.read_text())
+
+
+def test_schema_probe_enum_equals_the_registry():
+    enum = _schema()["properties"]["probe"]["properties"]["probes"]["items"]["enum"]
+    assert enum == list(registry.probe_names())
+
+
+def test_schema_stabilization_metrics_are_algorithm2_probes():
+    experiments = _schema()["properties"]["experiments"]["properties"]
+    enum = experiments["stabilization"]["properties"]["metrics"]["items"]["enum"]
+    assert enum == list(stabilization.METRICS)
+    assert set(enum) <= set(registry.probe_names())
+
+
+def test_every_probe_declares_its_contract():
+    seen_keys: dict[str, str] = {}
+    for name, probe in registry.REGISTRY.items():
+        assert probe.name == name
+        assert probe.column in probe.columns
+        assert probe.label and probe.text_label
+        assert probe.step_equivalents(registry.default_settings(), 128) > 0
+        for key in probe.defaults:  # a setting belongs to one probe (shared ones are SHARED_DEFAULTS)
+            assert key not in registry.SHARED_DEFAULTS, (name, key)
+            assert seen_keys.setdefault(key, name) == name, key
+
+
+def test_defaults_live_in_the_registry():
+    defaults = registry.default_settings()
+    assert defaults["probes"] == ["fisher_trace", "avg_sharpness", "worst_sharpness", "hessian_max_eig"]
+    assert (defaults["n_draws"], defaults["apgd_iters"], defaults["eig_iters"]) == (15, 15, 20)
+    # cost reads the same defaults: settings left out cost what the defaults cost
+    assert registry.step_equivalents("avg_sharpness", {}, 256) == pytest.approx((15 + 1) / 3 * 2)
+    assert registry.step_equivalents("avg_sharpness", {"n_draws": 5}, 256) == pytest.approx((5 + 1) / 3 * 2)
+    assert cost.PROBE_STEP_EQUIVALENTS == {n: registry.step_equivalents(n, {}, 128) for n in registry.REGISTRY}
+
+
+def test_stabilization_and_report_labels_come_from_the_probes():
+    assert stabilization.METRIC_COLUMNS["fisher_trace"] == "fisher_trace_norm"
+    assert stabilization.METRIC_LABELS == {"worst_sharpness": "S_worst", "avg_sharpness": "S_avg",
+                                           "fisher_trace": "tr(F)"}
+    assert registry.labels(["hessian_max_eig"]) == {"hessian_max_eig": r"$\lambda_{max}$"}
+
+
+def test_unknown_probe_is_named():
+    with pytest.raises(ValueError, match="hutchinson.*fisher_trace"):
+        registry.probe_class("hutchinson")
+
+
+def test_suite_state_keeps_the_checkpoint_layout():
+    import torch
+
+    x, y = torch.randn(8, 3), torch.randint(0, 2, (8,))
+    suite = ProbeSuite({"probes": ["avg_sharpness"], "n_draws": 1}, x, y, "cpu")
+    assert suite.state_dict() == {"eig_vector": None}
