@@ -17,8 +17,8 @@ import torch
 from earlyphase.atomic import write_parquet
 from earlyphase.data.loaders import load_clean, load_corrupted
 from earlyphase.data.registry import DATASETS
+from earlyphase.device import pick_device
 from earlyphase.runs import build_run_model
-from earlyphase.train import pick_device
 
 
 def _normalize(images_nhwc: np.ndarray, normalizer: dict, device: torch.device) -> torch.Tensor:

@@ -44,9 +44,9 @@ def probe_final(final_dir: Path | str, data_dir: Path | str, settings: dict, out
                 device: str = "auto") -> pd.DataFrame:
     from earlyphase.batches import stream_generator, to_nchw_tensor
     from earlyphase.data.loaders import load_clean
+    from earlyphase.device import pick_device
     from earlyphase.probes.suite import ProbeSuite
     from earlyphase.runs import build_run_model
-    from earlyphase.train import pick_device
 
     final_dir = Path(final_dir)
     dev = pick_device(device)

@@ -39,6 +39,7 @@ from earlyphase.acceleration import FastPath, optimizer_options
 from earlyphase.atomic import atomic_path
 from earlyphase.batches import BatchStream, Normalizer, stream_generator, to_nchw_tensor
 from earlyphase.data.loaders import load_clean
+from earlyphase.device import pick_device
 from earlyphase.interventions import build_interventions
 from earlyphase.interventions.warm_start import reset_blocks, warm_start_subset
 from earlyphase.runs import build_run_model
@@ -70,12 +71,6 @@ def pause_point(point: str) -> None:
     release = os.environ.get(RELEASE_ENV)
     while not (release and os.path.exists(release)):
         time.sleep(0.05)
-
-
-def pick_device(requested: str = "auto") -> torch.device:
-    if requested == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(requested)
 
 
 def build_optimizer(config: dict, model: torch.nn.Module,
