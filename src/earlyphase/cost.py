@@ -46,18 +46,6 @@ def probe_step_equivalents(probe: str, settings: dict, points: int) -> float:
 
 PROBE_STEP_EQUIVALENTS = {p: probe_step_equivalents(p, {}, 128) for p in probe_registry.probe_names()}
 
-# Artifact -> experiments of the registry it needs; "+chosen" / "+posthoc" are the
-# data-dependent stabilization runs and the post-hoc probes of Appendix C.
-ARTIFACTS = {
-    "table1": ["table1"],
-    "figure1": ["figure1"],
-    "figure2": ["probes"],
-    "figure3": ["probes"],
-    "appendix_feature_rank": ["probes"],
-    "table2": ["table2"],
-    "table_stabilization": ["stabilization_probes", "stabilization", "+chosen"],
-    "appendix_sharpness_ood": ["table1", "+posthoc"],
-}
 
 
 class StepCosts:
@@ -118,6 +106,7 @@ class Tally:
     seconds_probe: float = 0.0
     seconds_eval: float = 0.0
     unknown_k_runs: int = 0
+    jobs: int = 0  # phase-diagram jobs: not training runs, counted apart
 
     @property
     def hours(self) -> float:
@@ -156,48 +145,115 @@ def _add_run(tally: Tally, config: dict, run, evaluated: bool, costs: StepCosts,
         tally.seconds_eval += images / 128.0 * FORWARD * costs.step_seconds(c["arch"], 128, c["width"])
 
 
-def estimate(config: dict, targets: list[str], costs: StepCosts) -> dict[str, Tally]:
-    """One :class:`Tally` per target (``all`` = every configured experiment and artifact)."""
-    from earlyphase.experiments import EXPERIMENTS, experiment_runs
+def _add_chosen_runs(tally: Tally, config: dict, costs: StepCosts, seen: set) -> None:
+    """The GU runs at the k the stabilization heuristic will choose (k unknown before the
+    head-only probes ran: one run per (setup, metric, seed) at a mid-range k)."""
+    if "stabilization" not in config["experiments"]:
+        return
+    from earlyphase.experiments.stabilization import chosen_runs, k_max
+
+    spec = config["experiments"]["stabilization"]
+    for setup in spec["setups"]:
+        for metric in spec["metrics"]:
+            k = min(k_max(config, setup), spec["random_k"]["k_max"]) // 2 or 1
+            for run, _ in chosen_runs(config, setup, metric, k):
+                _add_run(tally, config, run.__class__(f"{run.run_id}#{metric}", run.config), True, costs, seen)
+                tally.unknown_k_runs += 1
+
+
+def _add_posthoc(tally: Tally, config: dict, costs: StepCosts, seen: set) -> None:
+    """Post-hoc probes of Table 1's final models (arXiv v1 Appendix C)."""
+    from earlyphase.experiments.appendix_sharpness import posthoc_runs
     from earlyphase.posthoc import posthoc_settings
 
-    artifacts = dict(ARTIFACTS)
-    for name in EXPERIMENTS:
-        artifacts.setdefault(name, [name])
+    if "appendix_sharpness" not in config["experiments"]:
+        return
+    settings = posthoc_settings(config, config["experiments"]["appendix_sharpness"])
+    for run, _ in posthoc_runs(config):
+        c = run.config
+        tally.posthoc_probes += 1
+        tally.probe_points += settings["points"]
+        tally.seconds_probe += sum(
+            costs.probe_seconds(c["arch"], p, settings, settings["points"], settings["batch_size"], c["width"])
+            for p in settings["probes"])
+
+
+def _add_fcn_phase_diagram_jobs(tally: Tally, config: dict, costs: StepCosts, seen: set) -> None:
+    """Kalra & Barkeshli FCN jobs: per c value, ``steps`` SGD steps of ``batch_size`` and a
+    sharpness (``power_iters`` Hessian-vector products on ``n_sharpness`` points, 2 steps per
+    128 points each) plus a loss pass at every step. Rough: the FCN's width is not scaled."""
+    from earlyphase.experiments.phase_diagram import jobs
+
+    if "phase_diagram" not in config["experiments"]:
+        return
+    step = costs.step_seconds("fcn", 128, 1.0)
+    for tag, job in jobs(config).items():
+        if ("fcn", tag) in seen:
+            continue
+        seen.add(("fcn", tag))
+        tally.jobs += 1
+        n = len(job["cs"])
+        tally.seconds_train += n * job["steps"] * job["batch_size"] / 128.0 * step
+        measure = 2.0 * job["power_iters"] * job["n_sharpness"] / 128.0 + FORWARD * job["n_sharpness"] / 128.0
+        tally.seconds_probe += n * (job["steps"] + 1) * measure * step
+
+
+def _add_uv_phase_diagram_jobs(tally: Tally, config: dict, costs: StepCosts, seen: set) -> None:
+    """Kalra & Barkeshli uv-model jobs: a few minutes of vectorised CPU work, no GPU-hours."""
+    from earlyphase.experiments.uv_model import jobs
+
+    if "uv_model" not in config["experiments"]:
+        return
+    for tag in jobs(config):
+        if ("uv", tag) not in seen:
+            seen.add(("uv", tag))
+            tally.jobs += 1
+
+
+# Work of an artifact that is not the training runs of its run sets, by the name an
+# Artifact declares in ``extra_costs``.
+EXTRA_COSTS = {
+    "chosen": _add_chosen_runs,
+    "posthoc": _add_posthoc,
+    "fcn_phase_diagram_jobs": _add_fcn_phase_diagram_jobs,
+    "uv_phase_diagram_jobs": _add_uv_phase_diagram_jobs,
+}
+
+
+def cost_parts(config: dict) -> dict[str, list[str]]:
+    """Target -> what it costs: run sets (experiments) and ``+extra`` estimators.
+
+    Every artifact of the registry, every experiment by its own name, and ``all``: the
+    union over the artifacts ``rule all`` builds (those whose section is configured).
+    """
+    from earlyphase.experiments import ARTIFACTS, EXPERIMENTS, enabled_artifacts, run_sets
+
+    def parts(artifact) -> list[str]:
+        return [*run_sets(artifact), *(f"+{extra}" for extra in artifact.extra_costs)]
+
+    targets = {name: [name] for name in EXPERIMENTS}
+    targets.update({name: parts(artifact) for name, artifact in ARTIFACTS.items()})
+    targets["all"] = sorted({part for artifact in enabled_artifacts(config) for part in parts(artifact)})
+    return targets
+
+
+def estimate(config: dict, targets: list[str], costs: StepCosts) -> dict[str, Tally]:
+    """One :class:`Tally` per target (an artifact, an experiment, or ``all``)."""
+    from earlyphase.experiments import EXPERIMENTS, experiment_runs
+
+    known = cost_parts(config)
     result = {}
     for target in targets:
-        if target == "all":
-            parts = sorted({p for a in artifacts.values() for p in a})
-        elif target in artifacts:
-            parts = artifacts[target]
-        else:
-            raise ValueError(f"unknown target {target!r}; known: all, {', '.join(sorted(artifacts))}")
+        if target not in known:
+            raise ValueError(f"unknown target {target!r}; known: {', '.join(sorted(known))}")
         tally, seen = Tally(), set()
-        for part in parts:
-            if part == "+chosen" and "stabilization" in config["experiments"]:
-                from earlyphase.experiments.stabilization import chosen_runs, k_max
-
-                spec = config["experiments"]["stabilization"]
-                for setup in spec["setups"]:
-                    for metric in spec["metrics"]:
-                        k = min(k_max(config, setup), spec["random_k"]["k_max"]) // 2 or 1
-                        for run, _ in chosen_runs(config, setup, metric, k):
-                            # k unknown before the probes: count each (setup, metric, seed) once
-                            _add_run(tally, config, run.__class__(f"{run.run_id}#{metric}", run.config), True,
-                                     costs, seen)
-                            tally.unknown_k_runs += 1
-            elif part == "+posthoc" and "appendix_sharpness" in config["experiments"]:
-                spec = config["experiments"]["appendix_sharpness"]
-                settings = posthoc_settings(config, spec)
-                for run, _ in experiment_runs(config, "table1"):
-                    if run.setup in spec["setups"]:
-                        c = run.config
-                        tally.posthoc_probes += 1
-                        tally.probe_points += settings["points"]
-                        tally.seconds_probe += sum(
-                            costs.probe_seconds(c["arch"], p, settings, settings["points"], settings["batch_size"],
-                                                c["width"]) for p in settings["probes"])
-            elif part in EXPERIMENTS and part in config["experiments"]:
+        for part in known[target]:
+            if part.startswith("+"):
+                if part[1:] not in EXTRA_COSTS:
+                    raise ValueError(f"target {target!r}: unknown extra cost {part[1:]!r}; "
+                                     f"known: {', '.join(sorted(EXTRA_COSTS))}")
+                EXTRA_COSTS[part[1:]](tally, config, costs, seen)
+            else:
                 evaluated = EXPERIMENTS[part].EVALUATED
                 for run, _ in experiment_runs(config, part):
                     _add_run(tally, config, run, evaluated, costs, seen)
@@ -221,6 +277,9 @@ def format_report(tallies: dict[str, Tally], costs: StepCosts) -> str:
         if t.unknown_k_runs:
             lines.append(f"{'':<24}  includes {t.unknown_k_runs} GU runs at the stabilization-chosen k "
                          "(known after the head-only probes; shared runs make it fewer)")
+        if t.jobs:
+            lines.append(f"{'':<24}  plus {t.jobs} phase-diagram jobs (not training runs; the FCN jobs' steps "
+                         "and sharpness measurements are in the GPU-hours, uv-model jobs run on the CPU)")
     return "\n".join(lines) + "\n"
 
 
@@ -233,7 +292,12 @@ def main(args) -> int:
     else:
         config = load_params(args.params, *args.overlay)
     costs = StepCosts(args.reference, args.device_name)
-    targets = args.targets or [*ARTIFACTS, "all"]
+    if args.targets:
+        targets = args.targets
+    else:
+        from earlyphase.experiments import enabled_artifacts
+
+        targets = [artifact.name for artifact in enabled_artifacts(config)] + ["all"]
     text = format_report(estimate(config, targets, costs), costs)
     print(text, end="")
     if args.out:
