@@ -151,6 +151,32 @@ def cmd_stabilize(args) -> int:
     return 0
 
 
+def cmd_run_log_table(args) -> int:
+    from earlyphase.atomic import write_parquet
+    from earlyphase.run_logs import collect_logs
+
+    write_parquet(args.out, collect_logs(args.manifest, args.file))
+    return 0
+
+
+def cmd_phase_diagram_job(args) -> int:
+    from earlyphase.atomic import write_parquet
+    from earlyphase.phase_diagram.jobs import run_fcn_job, run_uv_job
+
+    frame = run_fcn_job(args.spec, args.data) if args.model == "fcn" else run_uv_job(args.spec)
+    write_parquet(args.out, frame)
+    return 0
+
+
+def cmd_concat_tables(args) -> int:
+    import pandas as pd
+
+    from earlyphase.atomic import write_parquet
+
+    write_parquet(args.out, pd.concat([pd.read_parquet(path) for path in args.inputs], ignore_index=True))
+    return 0
+
+
 def cmd_cost(args) -> int:
     from earlyphase.cost import main as cost_main
 
@@ -247,6 +273,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--settings", type=_json_arg, required=True, help="{tau, epsilon, transient, k_max}")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_stabilize)
+
+    p = sub.add_parser("run-log-table", help="one per-run log file (probes, test log) of many runs in one table")
+    p.add_argument("--manifest", type=_json_arg, required=True, help="JSON list: [{run_id, final_dir, **labels}]")
+    p.add_argument("--file", required=True, help="file name inside each run's final/, e.g. probes.parquet")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_run_log_table)
+
+    p = sub.add_parser("phase-diagram-job", help="one phase-diagram job (Kalra & Barkeshli): FCN or uv model")
+    p.add_argument("model", choices=["fcn", "uv"])
+    p.add_argument("--spec", type=_json_arg, required=True,
+                   help="one job of earlyphase.experiments.phase_diagram.jobs / uv_model.jobs (JSON)")
+    p.add_argument("--data", help="clean data folder (fcn)")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_phase_diagram_job)
+
+    p = sub.add_parser("concat-tables", help="concatenate tables (parquet) into one")
+    p.add_argument("--inputs", nargs="+", required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_concat_tables)
 
     p = sub.add_parser("cost", help="runs, steps and estimated GPU-hours of artifacts")
     p.add_argument("targets", nargs="*", default=[],

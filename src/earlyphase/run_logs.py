@@ -1,7 +1,7 @@
 """Per-run logs (``final/probes.parquet``, ``final/test_log.parquet``) of one experiment in one
 tidy table: every row of each run's file, with the run id and the experiment's labels.
 
-    python -m earlyphase.run_logs --manifest JSON --file probes.parquet --out TABLE.parquet
+    python -m earlyphase run-log-table --manifest JSON --file probes.parquet --out TABLE.parquet
 
 The manifest is the one the aggregate rule gets ([{run_id, final_dir, eval_path, **labels}]).
 A run without the file (a diverged run stopped before it, or an older run) contributes no rows.
@@ -9,13 +9,10 @@ A run without the file (a diverged run stopped before it, or an older run) contr
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 import pandas as pd
-
-from earlyphase.atomic import write_parquet
 
 
 def collect_logs(manifest: list[dict], filename: str) -> pd.DataFrame:
@@ -32,17 +29,3 @@ def collect_logs(manifest: list[dict], filename: str) -> pd.DataFrame:
             frame[key] = value if not isinstance(value, (list, dict)) else json.dumps(value)
         frames.append(frame)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"run_id": []})
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--manifest", required=True, help="JSON list of runs (see earlyphase.aggregate)")
-    parser.add_argument("--file", required=True, help="file name inside each run's final/")
-    parser.add_argument("--out", required=True)
-    args = parser.parse_args(argv)
-    write_parquet(args.out, collect_logs(json.loads(args.manifest), args.file))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -27,7 +27,7 @@ rule fcn_phase_diagram_run:
     params:
         spec=lambda w: json.dumps(PD_JOBS[w.tag]),
     shell:
-        "OMP_NUM_THREADS={threads} python -m earlyphase.phase_diagram.jobs fcn --spec {params.spec:q} --data {input.data} --out {output} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} python -m earlyphase phase-diagram-job fcn --spec {params.spec:q} --data {input.data} --out {output} > {log} 2>&1"
 
 
 rule uv_phase_diagram_run:
@@ -44,7 +44,7 @@ rule uv_phase_diagram_run:
     params:
         spec=lambda w: json.dumps(UV_JOBS[w.tag]),
     shell:
-        "python -m earlyphase.phase_diagram.jobs uv --spec {params.spec:q} --out {output} > {log} 2>&1"
+        "python -m earlyphase phase-diagram-job uv --spec {params.spec:q} --out {output} > {log} 2>&1"
 
 
 rule phase_diagram_table:
@@ -56,7 +56,7 @@ rule phase_diagram_table:
         f"{RESULTS}/logs/aggregate/phase_diagram.log",
     localrule: True
     shell:
-        "python -m earlyphase.phase_diagram.jobs concat --inputs {input} --out {output} > {log} 2>&1"
+        "python -m earlyphase concat-tables --inputs {input} --out {output} > {log} 2>&1"
 
 
 rule uv_phase_diagram_table:
@@ -68,4 +68,4 @@ rule uv_phase_diagram_table:
         f"{RESULTS}/logs/aggregate/uv_phase_diagram.log",
     localrule: True
     shell:
-        "python -m earlyphase.phase_diagram.jobs concat --inputs {input} --out {output} > {log} 2>&1"
+        "python -m earlyphase concat-tables --inputs {input} --out {output} > {log} 2>&1"

@@ -18,5 +18,5 @@ rule run_log_table:
     params:
         manifest=lambda w: manifest(w.experiment),
     shell:
-        "python -m earlyphase.run_logs --manifest {params.manifest:q} --file {wildcards.log}.parquet "
+        "python -m earlyphase run-log-table --manifest {params.manifest:q} --file {wildcards.log}.parquet "
         "--out {output} > {log} 2>&1"
