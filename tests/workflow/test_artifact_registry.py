@@ -132,7 +132,7 @@ def test_report_command_renders_through_the_registry(toy_registered, tmp_path):
 def _readme_artifact_targets() -> set[str]:
     """The figures/ targets of the README's artifact table (first path of each row)."""
     text = (REPO / "README.md").read_text()
-    section = text.split("## Artifacts", 1)[1].split("\n\n", 2)[1]
+    section = text.split("\n## Artifacts\n", 1)[1].split("\n## ", 1)[0]
     targets = set()
     for row in section.splitlines():
         match = re.match(r"\| `figures/([\w]+)\.(?:\{(\w+),[^}]*\}|(\w+))`", row)
