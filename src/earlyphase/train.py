@@ -11,8 +11,9 @@ early window (the paper's protocol), and writes the run folder:
 interruption resumes from ``checkpoint.pt`` and produces bit-identical results on CPU.
 A run whose loss becomes NaN/inf stops and is recorded as diverged instead of failing.
 
-Interventions (gradual unfreezing, LR schedules, penalties) are small objects the loop
-calls at named points; step ``i`` counts from 1 as in the paper's Algorithm 1.
+Interventions (gradual unfreezing, LR schedules, penalties, warm start) are small objects
+the loop calls at named points (:mod:`earlyphase.interventions.base`); step ``i`` counts
+from 1 as in the paper's Algorithm 1.
 
 How the step executes (bf16 autocast, channels_last, torch.compile, fused optimizers) is
 the ``fast`` block, an execution setting like ``device`` that is not part of the run id;
@@ -24,7 +25,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import random
 import sys
 import time
 from pathlib import Path
@@ -41,7 +41,8 @@ from earlyphase.batches import BatchStream, Normalizer, stream_generator, to_nch
 from earlyphase.data.loaders import load_clean
 from earlyphase.device import pick_device
 from earlyphase.interventions import build_interventions
-from earlyphase.interventions.warm_start import reset_blocks, warm_start_subset
+from earlyphase.interventions.base import TrainingData
+from earlyphase.rng import rng_state, seed_everything, set_rng_state
 from earlyphase.runs import build_run_model
 
 _PROBE_POINTS_STREAM = 0x5EED_0003
@@ -89,27 +90,6 @@ def build_optimizer(config: dict, model: torch.nn.Module,
     raise ValueError(f"unknown optimizer {kind!r}; known: sgd, adamw, adam")
 
 
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-
-
-def _rng_state() -> dict:
-    state = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def _set_rng_state(state: dict) -> None:
-    torch.set_rng_state(state["torch"])
-    np.random.set_state(state["numpy"])
-    random.setstate(state["python"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
-
-
 def load_checkpoint(path: Path) -> dict:
     try:
         return torch.load(path, map_location="cpu", weights_only=False)
@@ -129,8 +109,10 @@ class Trainer:
         self.run_dir = Path(run_dir)
         self.device = pick_device(device)
         self.fast = FastPath.resolve(fast, self.device)
-        if self.fast.compile and config.get("penalty"):
-            self.fast = self.fast.without_compile("gradient penalties need double backward")
+        self.interventions = build_interventions(config)  # from the config alone; no RNG drawn
+        for intervention in self.interventions:
+            if self.fast.compile and intervention.compile_conflict:
+                self.fast = self.fast.without_compile(intervention.compile_conflict)
         self.checkpoint_every = checkpoint_every
         self.progress = progress
         seed_everything(config["seed"])
@@ -141,14 +123,16 @@ class Trainer:
         self.train_labels = torch.as_tensor(np.array(labels), dtype=torch.long, device=self.device)
         self.stream = BatchStream(self.train_images, self.train_labels, config["batch_size"],
                                   config["seed"], config["augment"], self.normalizer)
-        self.pretrain_stream, self.pretrain_steps = self._warm_start_stream()
+        data = TrainingData(self.train_images, self.train_labels, self.normalizer, self.stream,
+                            config["batch_size"], config["seed"], config["augment"])
+        for intervention in self.interventions:
+            intervention.setup_data(data)
         self.test_set = load_clean(Path(data_dir), "test") if config.get("test_log") else None
 
         self.model = build_run_model(config).to(self.device)
         self.fast.prepare_model(self.model)  # channels_last
         self.train_forward = self.fast.training_forward(self.model)  # model, or torch.compile'd
         self.optimizer = build_optimizer(config, self.model, self.device)
-        self.interventions = build_interventions(config)
         for intervention in self.interventions:
             intervention.setup(self.model, self.optimizer)
         self.probes = self._build_probes() if config.get("probe") else None
@@ -185,34 +169,13 @@ class Trainer:
         record["step"] = self.step
         self.probe_rows.append(record)
 
-    # ------------------------------------------------------------------ warm start
-    # Two-phase schedule (Berariu et al.; config["warm_start"]): steps 1..pretrain_steps
-    # draw batches from a fixed random subset of the training set (warm_start_subset, seeded
-    # by the run seed); at step pretrain_steps + 1 the optimizer state is reset (momentum /
-    # Adam moments and step counts dropped, hyper-parameters kept), the chosen blocks are
-    # re-initialized, and training continues on the full set. Batches are a function of
-    # the step only, so a resume on either side of the switch is exact.
-    def _warm_start_stream(self) -> tuple[BatchStream | None, int]:
-        spec = self.config.get("warm_start")
-        if not spec:
-            return None, 0
-        subset = warm_start_subset(len(self.train_labels), spec["fraction"], self.config["seed"])
-        self.pretrain_subset = torch.as_tensor(subset, device=self.device)
-        stream = BatchStream(self.train_images[self.pretrain_subset], self.train_labels[self.pretrain_subset],
-                             self.config["batch_size"], self.config["seed"], self.config["augment"],
-                             self.normalizer)
-        return stream, int(spec["pretrain_steps"])
-
     def _batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
-        if step <= self.pretrain_steps:
-            return self.pretrain_stream.batch(step)
-        return self.stream.batch(step - self.pretrain_steps)
-
-    def _end_pretraining(self) -> None:
-        self.optimizer.state.clear()
-        blocks = self.config["warm_start"].get("reset_blocks") or []
-        if blocks:
-            reset_blocks(self.model, blocks, generator=self.config["seed"] + 0x5EED_0004, init="model")
+        """The batch of ``step``: the first intervention's choice (warm start), else the stream's."""
+        for intervention in self.interventions:
+            chosen = intervention.batch(step)
+            if chosen is not None:
+                return chosen
+        return self.stream.batch(step)
 
     def _maybe_test(self) -> None:
         """Test accuracy (%) every ``every`` steps from step ``start`` (config["test_log"])."""
@@ -239,7 +202,7 @@ class Trainer:
             "probe_rows": self.probe_rows,
             "test_rows": self.test_rows,
             "accumulators": (self._loss_sum.cpu(), self._correct.cpu(), self._seen),
-            "rng": _rng_state(),
+            "rng": rng_state(),
             "config": self.config,
         }
 
@@ -270,14 +233,12 @@ class Trainer:
         self.test_rows = state.get("test_rows", [])
         loss_sum, correct, self._seen = state["accumulators"]
         self._loss_sum, self._correct = loss_sum.to(self.device), correct.to(self.device)
-        _set_rng_state(state["rng"])
+        set_rng_state(state["rng"])
         return True
 
     # ------------------------------------------------------------------ loop
     def train_step(self) -> None:
         self.step += 1
-        if self.pretrain_stream is not None and self.step == self.pretrain_steps + 1:
-            self._end_pretraining()
         for intervention in self.interventions:
             intervention.before_step(self.step, self.model, self.optimizer)
         inputs, targets = self._batch(self.step)

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from earlyphase import runs
-from earlyphase.interventions.warm_start import warm_start_subset
+from earlyphase.interventions.warm_start import WarmStart, warm_start_subset
 from earlyphase.train import Trainer, train_run
 
 PRE = 5
@@ -25,6 +25,11 @@ def ws_config(smoke_params) -> dict:
             "augment": False}
 
 
+def _warm_start(trainer: Trainer) -> WarmStart:
+    (warm,) = [iv for iv in trainer.interventions if isinstance(iv, WarmStart)]
+    return warm
+
+
 def _rows(x: torch.Tensor) -> set[bytes]:
     return {row.numpy().tobytes() for row in x.reshape(len(x), -1)}
 
@@ -33,7 +38,7 @@ def test_first_phase_draws_only_from_the_seeded_subset(tmp_path, ws_config, shap
     trainer = Trainer(ws_config, tmp_path / "run", shapes_clean_dir, progress=False)
     n = len(trainer.train_labels)
     subset = warm_start_subset(n, 0.5, ws_config["seed"])
-    assert torch.equal(trainer.pretrain_subset.cpu(), torch.as_tensor(subset))
+    assert torch.equal(_warm_start(trainer).subset.cpu(), torch.as_tensor(subset))
     normalized = trainer.normalizer(trainer.train_images)
     inside, outside = _rows(normalized[subset]), _rows(normalized[[i for i in range(n) if i not in set(subset)]])
     seen_pre, seen_post = set(), set()
@@ -62,7 +67,7 @@ def test_reset_blocks_reinitializes_only_the_chosen_block(tmp_path, ws_config, s
     for _ in range(PRE):
         trainer.train_step()
     before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
-    trainer._end_pretraining()
+    _warm_start(trainer).end_pretraining(trainer.model, trainer.optimizer)
     after = trainer.model.state_dict()
     head = tuple(trainer.model.head_names)
     changed = {k for k in before if not torch.equal(before[k], after[k])}

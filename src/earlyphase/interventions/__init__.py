@@ -9,10 +9,13 @@ and returns an intervention or ``None`` (key absent or null). Keys read:
 * ``gu_k``: int or null, gradual unfreezing with that ``k``; ``gu_freeze_bn_stats`` (bool,
   default false) puts frozen blocks' BatchNorm in eval mode;
 * ``penalty``: ``{kind: fisher|gp|gpr|gpx, alpha, every, onset_step, every_mode, seed}`` or
-  null; ``seed`` defaults to the run's ``seed``.
+  null; ``seed`` defaults to the run's ``seed``;
+* ``warm_start``: ``{pretrain_steps, fraction, reset_blocks}`` or absent, two-phase training
+  (:class:`.warm_start.WarmStart`; the subset and the resets are seeded by the run's ``seed``).
 
 Adding an intervention is one file plus one line in ``INTERVENTIONS``. The list is returned in
-the registry's order (schedule first), which is also the order the loop calls the hooks.
+the registry's order (warm start, then the schedule), which is also the order the loop calls
+the hooks: the switch of a warm start happens before any other hook of its step.
 """
 
 from __future__ import annotations
@@ -59,7 +62,17 @@ def _build_penalty(cfg: dict) -> Intervention | None:
     return GradientPenalty(**spec)
 
 
+def _build_warm_start(cfg: dict) -> Intervention | None:
+    spec = cfg.get("warm_start")
+    if not spec:
+        return None
+    from .warm_start import WarmStart
+
+    return WarmStart(spec["pretrain_steps"], spec["fraction"], spec.get("reset_blocks"), seed=cfg.get("seed", 0))
+
+
 INTERVENTIONS: dict[str, Callable[[dict], Intervention | None]] = {
+    "warm_start": _build_warm_start,
     "lr_schedule": _build_lr_schedule,
     "gu_k": _build_gradual_unfreezing,
     "penalty": _build_penalty,

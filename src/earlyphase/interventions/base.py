@@ -2,10 +2,16 @@
 
 The loop (``earlyphase.train``) calls, for a list of interventions:
 
-1. ``setup(model, optimizer)`` once, after the model and optimizer exist and before the first
+0. before anything runs, ``compile_conflict`` (a class attribute): when not ``None``, the reason
+   this intervention's step cannot run under ``torch.compile`` (double backward), and the loop
+   runs eagerly;
+1. ``setup_data(data)`` once the training set is on the device (:class:`TrainingData`), then
+   ``setup(model, optimizer)`` once, after the model and optimizer exist and before the first
    step (also when resuming, *before* ``load_state_dict``);
 2. for every optimisation step ``step = 1, 2, ...`` (Algorithm 1's ``i``):
-   ``model.train()``, then ``before_step(step, model, optimizer)``, then the forward pass,
+   ``model.train()``, then ``before_step(step, model, optimizer)``, then ``batch(step)`` (the
+   first intervention that returns a batch chooses it; else the loop's own stream), then the
+   forward pass,
    then ``loss = mean CE + sum of penalty(step, model, inputs, targets, logits)`` over the
    interventions that return a tensor, then
    ``optimizer.zero_grad(set_to_none=True); loss.backward(); optimizer.step()``;
@@ -18,18 +24,45 @@ momentum, no Adam moments); see :mod:`earlyphase.interventions.gradual_unfreezin
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
+
+from earlyphase.batches import BatchStream, Normalizer
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """The training set as the loop holds it (on the device) and its batch settings."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+    normalizer: Normalizer
+    stream: BatchStream
+    """The loop's own batches: step ``s`` of the run draws ``stream.batch(s)``."""
+    batch_size: int
+    seed: int
+    augment: bool
 
 
 class Intervention:
     """No-op base class; subclasses override the hooks they need."""
+
+    compile_conflict: str | None = None
+
+    def setup_data(self, data: TrainingData) -> None:
+        """Called once, when the training set is on the device (before :meth:`setup`)."""
 
     def setup(self, model: nn.Module, optimizer: torch.optim.Optimizer) -> None:
         """Called once before training (and before ``load_state_dict`` on resume)."""
 
     def before_step(self, step: int, model: nn.Module, optimizer: torch.optim.Optimizer) -> None:
         """Called before the forward pass of step ``step`` (counted from 1)."""
+
+    def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """The (inputs, targets) of step ``step`` when this intervention chooses the data."""
+        return None
 
     def penalty(
         self,

@@ -57,6 +57,8 @@ KINDS = ("fisher", "gp", "gpr", "gpx")
 
 
 class GradientPenalty(Intervention):
+    compile_conflict = "gradient penalties need double backward"
+
     def __init__(
         self,
         kind: str = "fisher",

@@ -1,7 +1,14 @@
-"""Warm-start helpers for the plasticity experiment (Berariu et al., seed 002).
+"""Warm start, the intervention of the plasticity experiment (Berariu et al., "A study on the
+plasticity of neural networks").
 
-Warm start: train on a fixed half of the training set, then continue on all of it (the
-optimizer state is reset; the loop does the orchestration). Two helpers live here:
+Warm start: train on a fixed part of the training set, then continue on all of it.
+:class:`WarmStart` (run config key ``warm_start``: ``{pretrain_steps, fraction,
+reset_blocks}``) does it at the loop's named points: steps ``1..pretrain_steps`` draw their
+batches from the subset (:meth:`WarmStart.batch`); before step ``pretrain_steps + 1`` the
+optimizer state is reset (momentum / Adam moments and step counts dropped, hyper-parameters
+kept) and the chosen blocks are re-initialized; later steps draw batch ``step -
+pretrain_steps`` of the full set. Batches are a function of the step only, so a resume on
+either side of the switch is exact. Two helpers:
 
 * :func:`warm_start_subset` -- the fixed, reproducible subset of training indices used in the
   first phase (``floor(fraction * n_train)`` distinct indices, sorted, drawn from a NumPy
@@ -25,9 +32,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..batches import BatchStream
 from ..models.partition import block_modules, head_modules
+from .base import Intervention, TrainingData
 
-__all__ = ["warm_start_subset", "reset_blocks"]
+__all__ = ["WarmStart", "warm_start_subset", "reset_blocks"]
+
+_RESET_SEED_OFFSET = 0x5EED_0004  # reset seed = run seed + this (its own stream)
 
 
 def warm_start_subset(n_train: int, fraction: float = 0.5, seed: int = 0) -> np.ndarray:
@@ -97,3 +108,39 @@ def reset_blocks(
                             f"{type(m).__name__} owns parameters but has no reset_parameters"
                         )
     return names
+
+
+class WarmStart(Intervention):
+    """Pre-train on a seeded subset for ``pretrain_steps`` steps, then switch to the full set
+    with a fresh optimizer state and ``reset_blocks`` re-initialized (see the module docstring)."""
+
+    def __init__(self, pretrain_steps: int, fraction: float, reset_blocks: list | None = None,
+                 seed: int = 0) -> None:
+        self.pretrain_steps = int(pretrain_steps)
+        self.fraction = float(fraction)
+        self.reset_blocks = list(reset_blocks or [])
+        self.seed = int(seed)
+        self.subset: torch.Tensor | None = None
+        self._pretrain_stream: BatchStream | None = None
+        self._stream: BatchStream | None = None
+
+    def setup_data(self, data: TrainingData) -> None:
+        subset = warm_start_subset(len(data.labels), self.fraction, self.seed)
+        self.subset = torch.as_tensor(subset, device=data.labels.device)
+        self._pretrain_stream = BatchStream(data.images[self.subset], data.labels[self.subset],
+                                            data.batch_size, data.seed, data.augment, data.normalizer)
+        self._stream = data.stream
+
+    def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        if step <= self.pretrain_steps:
+            return self._pretrain_stream.batch(step)
+        return self._stream.batch(step - self.pretrain_steps)
+
+    def before_step(self, step: int, model: nn.Module, optimizer: torch.optim.Optimizer) -> None:
+        if step == self.pretrain_steps + 1:
+            self.end_pretraining(model, optimizer)
+
+    def end_pretraining(self, model: nn.Module, optimizer: torch.optim.Optimizer) -> None:
+        optimizer.state.clear()
+        if self.reset_blocks:
+            reset_blocks(model, self.reset_blocks, generator=self.seed + _RESET_SEED_OFFSET, init="model")

@@ -33,15 +33,15 @@ Probes evaluate the model in float32 / the parameters' dtype with autocast disab
 from __future__ import annotations
 
 import contextlib
-import random
 from collections.abc import Callable, Iterator
 from typing import Literal
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.func import functional_call
+
+from earlyphase.rng import rng_state, set_rng_state
 
 ParamSelection = Literal["trainable", "all"]
 LossFn = Callable[[Tensor, Tensor], Tensor]
@@ -188,25 +188,6 @@ def check_inputs(inputs: Tensor, targets: Tensor) -> None:
 # --------------------------------------------------------------------------- probe_mode
 
 
-def _capture_rng() -> dict:
-    state = {
-        "torch": torch.get_rng_state(),
-        "numpy": np.random.get_state(),
-        "python": random.getstate(),
-    }
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def _restore_rng(state: dict) -> None:
-    torch.set_rng_state(state["torch"])
-    np.random.set_state(state["numpy"])
-    random.setstate(state["python"])
-    if "cuda" in state:
-        torch.cuda.set_rng_state_all(state["cuda"])
-
-
 @contextlib.contextmanager
 def probe_mode(model: nn.Module) -> Iterator[nn.Module]:
     """Run probes on ``model`` and leave no trace.
@@ -233,7 +214,7 @@ def probe_mode(model: nn.Module) -> Iterator[nn.Module]:
     saved_grad_values = [None if g is None else g.detach().clone() for g in saved_grads]
     buffers = list(inner.named_buffers())
     saved_buffers = [b.detach().clone() for _, b in buffers]
-    rng = _capture_rng()
+    rng = rng_state()
     device_types = {p.device.type for _, p in params} or {"cpu"}
     try:
         inner.eval()
@@ -257,4 +238,4 @@ def probe_mode(model: nn.Module) -> Iterator[nn.Module]:
                 b.copy_(v)
         for m, training in flags:
             m.training = training
-        _restore_rng(rng)
+        set_rng_state(rng)
