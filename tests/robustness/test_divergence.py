@@ -51,7 +51,7 @@ def test_diverged_run_flows_through_evaluation_aggregation_and_table(tmp_path, s
     assert runs.loc[runs["run_id"] == "ok", "id_acc"].between(0, 100).all()
 
     tex, csv = tmp_path / "table1.tex", tmp_path / "table1.csv"
-    write_table1(runs, tex, csv)
+    write_table1(runs, tex)
     table = pd.read_csv(csv).set_index("row")
     assert table.loc["lr_d", "n_seeds"] == 1 and table.loc["lr_d", "n_diverged"] == 1
     assert table.loc["0.1·lr_d", "n_seeds"] == 0 and table.loc["0.1·lr_d", "n_diverged"] == 1

@@ -10,21 +10,31 @@ import pandas as pd
 from earlyphase.atomic import atomic_path
 
 
-def save_figure(figure, out_stem: Path | str) -> None:
-    """Write ``<out_stem>.pdf`` and ``.png`` atomically."""
+def save_figure(figure, out_stem: Path | str) -> list[str]:
+    """Write ``<out_stem>.pdf`` and ``.png`` atomically (``out_stem`` may also be the .pdf
+    path), close the figure and return the two paths."""
     import matplotlib.pyplot as plt
 
     out_stem = Path(out_stem)
+    paths = []
     for suffix in (".pdf", ".png"):
-        with atomic_path(out_stem.with_suffix(suffix)) as tmp:
+        path = out_stem.with_suffix(suffix)
+        with atomic_path(path) as tmp:
             figure.savefig(tmp, format=suffix[1:], bbox_inches="tight", dpi=200)
+        paths.append(str(path))
     plt.close(figure)
+    return paths
+
+
+def write_csv(table: pd.DataFrame, out: Path | str) -> None:
+    """Write ``table`` (without its index) to ``out`` atomically."""
+    with atomic_path(out) as tmp:
+        table.to_csv(tmp, index=False)
 
 
 def write_table(table: pd.DataFrame, latex: str, out: Path) -> None:
     """Write ``latex`` to ``out`` (the .tex path) and ``table`` as CSV beside it, atomically."""
-    with atomic_path(out.with_suffix(".csv")) as tmp:
-        table.to_csv(tmp, index=False)
+    write_csv(table, out.with_suffix(".csv"))
     with atomic_path(out) as tmp:
         tmp.write_text(latex)
 

@@ -10,17 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-
-from earlyphase.models import num_blocks  # noqa: E402
-from earlyphase.report._common import save_figure  # noqa: E402
-from earlyphase.report.paper_values import SETUP_TITLES  # noqa: E402
-from earlyphase.report.probe_dynamics import curve_label  # noqa: E402
+from earlyphase.models import num_blocks
+from earlyphase.report._common import save_figure
+from earlyphase.report.paper_values import SETUP_TITLES
+from earlyphase.report.probe_dynamics import curve_label
 
 ROWS = {"feature_rank": "numerical rank", "feature_effective_rank": "effective rank"}
 

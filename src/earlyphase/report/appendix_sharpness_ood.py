@@ -11,18 +11,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
+from earlyphase.probes.registry import labels
+from earlyphase.report._common import save_figure
+from earlyphase.report.paper_values import SETUP_TITLES
 
-from earlyphase.report._common import save_figure  # noqa: E402
-from earlyphase.report.paper_values import SETUP_TITLES  # noqa: E402
-
-METRICS = {"hessian_max_eig": r"$\lambda_{max}$ (final)", "worst_sharpness": r"$S_{worst}^{\rho}$ (final)",
-           "avg_sharpness": r"$S_{avg}^{\rho}$ (final)"}
+# Post-hoc probes of the final model (Appendix C), in panel order.
+METRICS = {name: f"{label} (final)"
+           for name, label in labels(["hessian_max_eig", "worst_sharpness", "avg_sharpness"]).items()}
 
 
 def joined(runs: pd.DataFrame, posthoc: pd.DataFrame) -> pd.DataFrame:

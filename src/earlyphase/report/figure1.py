@@ -12,14 +12,11 @@ from pathlib import Path
 
 import matplotlib
 import matplotlib.ticker
+import pandas as pd
+import seaborn as sns
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-
-from earlyphase.atomic import atomic_path  # noqa: E402
-from earlyphase.report.paper_values import SETUP_TITLES  # noqa: E402
+from earlyphase.report._common import save_figure
+from earlyphase.report.paper_values import SETUP_TITLES
 
 
 def accuracy_changes(runs: pd.DataFrame) -> pd.DataFrame:
@@ -57,11 +54,7 @@ def plot_figure1(runs: pd.DataFrame, out_stem: Path | str) -> pd.DataFrame:
         ax.set_ylabel(metric)
     grid.figure.suptitle("Gradual unfreezing vs standard training (Liu & Gurevych, Fig. 1)", y=1.02)
     grid.figure.subplots_adjust(wspace=0.35, hspace=0.35)
-    out_stem = Path(out_stem)
-    for suffix in (".pdf", ".png"):
-        with atomic_path(out_stem.with_suffix(suffix)) as tmp:
-            grid.figure.savefig(tmp, format=suffix[1:], bbox_inches="tight", dpi=200)
-    plt.close(grid.figure)
+    save_figure(grid.figure, out_stem)
     return changes
 
 

@@ -7,11 +7,7 @@ diverged grid points are never chosen. The Baseline is the grid point at the sma
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
-
-from earlyphase.atomic import atomic_path
 
 #: Table 1, test accuracy (%), SimpleCNN / CIFAR-10 (w/o aug.)
 PAPER_TABLE1 = {"eta*": 76.94, "Baseline": 71.32, "GPx": 75.68, "GP": 75.73, "FP": 79.66, "GPr": 79.76}
@@ -40,12 +36,3 @@ def pick_eta_star(runs: pd.DataFrame) -> float:
     if table.empty or table["id_mean"].isna().all():
         raise ValueError("no completed LR-grid run: cannot pick eta*")
     return float(table.loc[table["id_mean"].idxmax(), "lr"])
-
-
-def save_figure(fig, out_pdf: Path) -> None:
-    import matplotlib.pyplot as plt
-
-    for suffix in (".pdf", ".png"):
-        with atomic_path(Path(out_pdf).with_suffix(suffix)) as tmp:
-            fig.savefig(tmp, format=suffix[1:], bbox_inches="tight", dpi=200)
-    plt.close(fig)

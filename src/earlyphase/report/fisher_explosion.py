@@ -13,13 +13,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from earlyphase.report.fisher_common import save_figure  # noqa: E402
+from earlyphase.report._common import save_figure
 
 
 def early_trace(runs: pd.DataFrame, probes: pd.DataFrame) -> pd.DataFrame:

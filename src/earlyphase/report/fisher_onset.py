@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from earlyphase.report.fisher_common import grid_summary, pick_eta_star, save_figure  # noqa: E402
+from earlyphase.report._common import save_figure
+from earlyphase.report.fisher_common import grid_summary, pick_eta_star
 
 
 def onset_summary(runs: pd.DataFrame) -> pd.DataFrame:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from earlyphase.atomic import atomic_path
+from earlyphase.report._common import write_table
 from earlyphase.report.fisher_common import PAPER_MAX_TRF, PAPER_TABLE1, ROWS, grid_summary, pick_eta_star
 
 
@@ -104,7 +104,4 @@ def render(tables: list[pd.DataFrame], out: Path, note: str = "") -> None:
     runs = tables[0]
     probes = tables[1] if len(tables) > 1 else pd.DataFrame()
     table = fisher_table(runs, probes)
-    with atomic_path(out.with_suffix(".csv")) as tmp:
-        table.to_csv(tmp, index=False)
-    with atomic_path(out) as tmp:
-        tmp.write_text(render_latex(table, grid_summary(runs), note))
+    write_table(table, render_latex(table, grid_summary(runs), note), out)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from earlyphase.atomic import atomic_path
 from earlyphase.phase_diagram.fcn_experiment import fcn_critical_constants
+from earlyphase.report._common import write_csv
 from earlyphase.report.phase_diagram_figures import plot_fcn_phase_diagram
 
 
@@ -26,5 +26,4 @@ def render(tables: list[pd.DataFrame], out: Path, note: str = "") -> None:
         suffix = "" if param == crit["parameterization"].iloc[0] else f"_{param}"
         plot_fcn_phase_diagram(sub, str(out.with_suffix("")) + suffix, x="width", dataset=dataset)
         plot_fcn_phase_diagram(sub, str(out.with_suffix("")) + "_depth" + suffix, x="depth", dataset=dataset)
-    with atomic_path(out.with_suffix(".csv")) as tmp:
-        crit.to_csv(tmp, index=False)
+    write_csv(crit, out.with_suffix(".csv"))

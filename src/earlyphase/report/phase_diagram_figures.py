@@ -12,19 +12,16 @@ catapult, loss and sharpness catapult, divergent).  Figures are written as PDF a
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-
-from earlyphase.phase_diagram.critical_constants import average_critical_constants  # noqa: E402
+from earlyphase.phase_diagram.critical_constants import average_critical_constants
+from earlyphase.report._common import save_figure
 
 CURVES = (
     ("c_loss", r"$\langle c_{\mathrm{loss}}\rangle$", "o"),
@@ -56,25 +53,6 @@ def critical_constants_table(
     return average_critical_constants(df, by=list(by))
 
 
-def _save(fig: plt.Figure, out_stem: str) -> list[str]:
-    directory = os.path.dirname(os.path.abspath(out_stem))
-    os.makedirs(directory, exist_ok=True)
-    paths = []
-    for ext in ("pdf", "png"):
-        path = f"{out_stem}.{ext}"
-        fd, tmp = tempfile.mkstemp(dir=directory, suffix=f".{ext}")
-        os.close(fd)
-        try:
-            fig.savefig(tmp, format=ext, dpi=200, bbox_inches="tight")
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-        paths.append(path)
-    plt.close(fig)
-    return paths
-
-
 def _new_figure(n_panels: int) -> tuple[plt.Figure, np.ndarray]:
     """A row of ``n_panels`` axes in the paper theme."""
     sns.set_theme(context="paper", style="ticks", font_scale=1.1)
@@ -96,7 +74,7 @@ def _finish_figure(fig: plt.Figure, axes: np.ndarray, title: str, out_stem: str)
     )
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    return _save(fig, out_stem)
+    return save_figure(fig, out_stem)
 
 
 def _panel(ax: plt.Axes, table: pd.DataFrame, x: str, c_range: tuple[float, float]) -> None:

@@ -15,22 +15,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
+from earlyphase.models import num_blocks
+from earlyphase.probes.registry import probe_class
+from earlyphase.report._common import save_figure
+from earlyphase.report.paper_values import SETUP_TITLES
 
-from earlyphase.models import num_blocks  # noqa: E402
-from earlyphase.report._common import save_figure  # noqa: E402
-from earlyphase.report.paper_values import SETUP_TITLES  # noqa: E402
-
-METRICS = {
-    "fisher_trace_norm": "tr(F) / #trainable params",
-    "avg_sharpness": r"$S_{avg}^{\rho}$",
-    "worst_sharpness": r"$S_{worst}^{\rho}$",
-}
+# The probes of Figures 2 and 3, by the column each plots (tr(F) normalized), with their labels.
+METRICS = {probe_class(name).column: probe_class(name).label
+           for name in ("fisher_trace", "avg_sharpness", "worst_sharpness")}
 FIGURE2_SETUPS = ("cifar10-resnet18",)
 
 

@@ -13,8 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from earlyphase.aggregate import summarize
-from earlyphase.atomic import atomic_path
-from earlyphase.report._common import latex_escape
+from earlyphase.report._common import latex_escape, write_table
 from earlyphase.report.paper_values import SETUP_TITLES, TABLE1
 
 ROW_ORDER = ["lr_d", "lr_d + GU", "0.1·lr_d", "0.1·lr_d + GU"]
@@ -100,14 +99,12 @@ def render_latex(table: pd.DataFrame, caption_note: str = "") -> str:
     return "\n".join(lines)
 
 
-def write_table1(runs: pd.DataFrame, tex_path: Path | str, csv_path: Path | str, caption_note: str = "") -> None:
+def write_table1(runs: pd.DataFrame, tex_path: Path | str, caption_note: str = "") -> None:
+    """``tex_path`` and the CSV beside it."""
     table = table1_frame(runs)
-    with atomic_path(csv_path) as tmp:
-        table.to_csv(tmp, index=False)
-    with atomic_path(tex_path) as tmp:
-        tmp.write_text(render_latex(table, caption_note))
+    write_table(table, render_latex(table, caption_note), Path(tex_path))
 
 
 def render(tables: list[pd.DataFrame], out: Path, note: str = "") -> None:
     """CLI entry: ``out`` is the .tex path; the CSV lands beside it."""
-    write_table1(tables[0], out, out.with_suffix(".csv"), caption_note=note)
+    write_table1(tables[0], out, caption_note=note)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from earlyphase.atomic import atomic_path
+from earlyphase.report._common import write_csv
 from earlyphase.report.phase_diagram_figures import critical_constants_table, plot_uv_phase_diagram
 
 
@@ -28,5 +28,4 @@ def render(tables: list[pd.DataFrame], out: Path, note: str = "") -> None:
     plot_uv_phase_diagram(df, str(out.with_suffix("")), variants=list(dict.fromkeys(df["variant"])))
     table = uv_table(df)
     cols = ["variant", "width", "n_inits"] + [c for c in table.columns if c not in ("variant", "width", "n_inits")]
-    with atomic_path(out.with_suffix(".csv")) as tmp:
-        table[cols].to_csv(tmp, index=False)
+    write_csv(table[cols], out.with_suffix(".csv"))

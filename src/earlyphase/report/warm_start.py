@@ -11,14 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from earlyphase.atomic import atomic_path  # noqa: E402
-from earlyphase.report.fisher_common import save_figure  # noqa: E402
+from earlyphase.report._common import save_figure, write_csv
 
 
 def warm_start_table(runs: pd.DataFrame, test_log: pd.DataFrame) -> pd.DataFrame:
@@ -63,6 +59,5 @@ def plot_warm_start(runs: pd.DataFrame, test_log: pd.DataFrame, out_pdf: Path) -
 
 def render(tables: list[pd.DataFrame], out: Path, note: str = "") -> None:
     table = plot_warm_start(tables[0], tables[1], out)
-    with atomic_path(out.with_suffix(".csv")) as tmp:
-        table.to_csv(tmp, index=False)
+    write_csv(table, out.with_suffix(".csv"))
 
