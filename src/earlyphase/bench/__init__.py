@@ -19,4 +19,8 @@ into the versioned cost file ``bench/throughput_reference.json`` read by the cos
 Modules: :mod:`.workloads` (what is measured), :mod:`.timing` (CUDA events / perf_counter,
 FLOP counting), :mod:`.fast_loop`, :mod:`.reference_loop`, :mod:`.probe_cost`,
 :mod:`.hardware`, :mod:`.reference_file`, :mod:`.report` (table).
+
+Stand-alone benchmarks in the same package: ``python -m earlyphase.bench.probes`` (each
+probe's cost and the tr(F) estimators' speed-ups) and ``python -m earlyphase.bench.corruptions``
+(generating full-size -C sets). ``bench/`` at the repository root holds data only.
 """

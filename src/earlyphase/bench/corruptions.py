@@ -5,7 +5,7 @@ digits tiled from scikit-learn's bundled digits), then runs the same code path a
 ``prepare_corrupted(source="generated")`` with ``--workers`` processes and prints the
 compute time per corruption (summed over workers) and the wall-clock total.
 
-    python bench/corruptions.py --workers 2 [--n 10000] [--out bench/out]
+    python -m earlyphase.bench.corruptions --workers 2 [--n 10000] [--out bench/out]
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ with a width multiplier) on ``--points`` random probe points at metric batch ``-
 
 Writes the figures as JSON to ``--out``.  Example (about a minute on a laptop CPU)::
 
-    python bench/probes.py --width 0.125 --points 2048 --batch 256 --out bench_probes.json
+    python -m earlyphase.bench.probes --width 0.125 --points 2048 --batch 256 --out bench_probes.json
 """
 
 from __future__ import annotations
