@@ -1,4 +1,4 @@
-"""Fisher penalty and related gradient-norm penalties (Jastrzebski et al., seed 003, eq. 3).
+"""Fisher penalty and related gradient-norm penalties (Jastrzebski et al. 2021, eq. 3).
 
 With a mini-batch ``(x_i, y_i)_{i=1..B}`` the training loss becomes::
 
@@ -31,7 +31,7 @@ the stale penalty gradient is added to every step's update, as in the paper.
 ``every_mode="skip"`` is the cheaper reading (the penalty is only applied on recompute steps,
 nothing in between), equivalent to scaling alpha by ``1/every`` on average. With ``every=1``
 both modes are the plain penalty. No penalty before ``onset_step`` (the "delayed" Fisher
-penalty of the primary paper's Appendix D; seed 003's onset sweep uses epochs, the config
+penalty of the primary paper's Appendix D; Jastrzebski et al.'s onset sweep uses epochs, the config
 converts them to steps).
 
 Labels are sampled on the CPU with an explicit ``torch.Generator`` seeded with ``seed``, so

@@ -1,4 +1,4 @@
-"""Bias-free ReLU fully connected network of the phase-diagram paper (Kalra & Barkeshli, seed 004).
+"""Bias-free ReLU fully connected network of the phase-diagram paper (Kalra & Barkeshli 2023).
 
 ``depth`` counts the linear layers (``depth - 1`` hidden layers of ``width`` units, then the
 output layer); the input is flattened. No bias, no normalisation. With

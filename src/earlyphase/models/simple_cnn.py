@@ -1,7 +1,7 @@
 """Simple CNN of the delayed Fisher-penalty experiment (primary paper, Appendix D).
 
 The primary paper describes it as "4 convolutional layers, one max-pool, no dropout, a final
-fully connected layer of 128 hidden units". Its source, Jastrzebski et al. (seed 003), says
+fully connected layer of 128 hidden units". Its source, Jastrzebski et al. (2021), says
 it is the Keras CIFAR-10 example without dropout and with a 128-unit dense layer; that
 example has *two* max-pools (after the second and the fourth convolution). The two
 descriptions disagree, so the number of pools is the option ``max_pools`` (a setup sets it

@@ -1,4 +1,4 @@
-"""Early-training phase diagram of Kalra & Barkeshli (seed 004).
+"""Early-training phase diagram of Kalra & Barkeshli (2023).
 
 * :mod:`.uv_model` -- the uv model (two-layer linear net, one example) and
   ``run_uv_phase_diagram`` (Figure 7); CLI ``python -m earlyphase.phase_diagram.uv_model``.

@@ -1,6 +1,6 @@
 """One FCN run of the real-data early-training phase diagram (Kalra & Barkeshli, Section 2).
 
-Setup (seed 004, Appendix A, and the authors' public training utilities):
+Setup (Kalra & Barkeshli 2023, Appendix A, and the authors' public training utilities):
 
 * bias-free ReLU FCN, SP or NTP, initialised at criticality
   (:func:`earlyphase.models.build_model` ``("fcn", ...)``);

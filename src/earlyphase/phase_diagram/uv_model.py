@@ -1,4 +1,4 @@
-"""The uv model of Kalra & Barkeshli (seed 004, Section 5 and Appendix B).
+"""The uv model of Kalra & Barkeshli (2023, Section 5 and Appendix B).
 
 A two-layer linear network with unit input and output dimension in the Neural Tangent
 Parameterization, trained by full-batch gradient descent on a single example ``(x, y)``:

@@ -6,8 +6,8 @@ c = 1, or c = |w| when ``adaptive`` (exact zeros are never perturbed, see
 :mod:`earlyphase.probes.scaling`).  The ball is symmetric, so the search is run on
 L(w + δ) and the maximum is the same.
 
-The search follows the reference implementation of Andriushchenko et al. (ICML 2023) as
-recorded in PAPER_FACTS.md:
+The search follows the reference implementation of Andriushchenko et al. (ICML 2023, "A modern
+look at the relationship between sharpness and generalization"):
 
 * the points are taken in the given order and split into fixed batches of ``batch_size``;
   every batch gets its own search (m-sharpness with m = batch size) and the result is the

@@ -1,4 +1,4 @@
-"""Shared pieces of the Fisher-explosion reports (Jastrzebski et al., seed 003).
+"""Shared pieces of the Fisher-explosion reports (Jastrzebski et al. 2021).
 
 Paper values (Table 1 and Table 4, SimpleCNN / CIFAR-10 w/o aug.) and the choice of eta*:
 the LR-grid run (``row == "grid"``) with the best mean final test accuracy over seeds;

@@ -1,4 +1,4 @@
-"""Catastrophic Fisher explosion (Jastrzebski et al., seed 003, Figs. 1-2, 18).
+"""Catastrophic Fisher explosion (Jastrzebski et al. 2021, Figs. 1-2, 18).
 
 Left: tr(F) (per-example Fisher trace on fixed training points, recorded inline every
 ``probe.every`` steps over the early window) against the step, one curve per learning rate of

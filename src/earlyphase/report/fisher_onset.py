@@ -1,4 +1,4 @@
-"""Jastrzebski et al. (seed 003) Figure 3: final accuracy against the epoch the Fisher penalty starts.
+"""Jastrzebski et al. (2021) Figure 3: final accuracy against the epoch the Fisher penalty starts.
 
 x: onset epoch E (0 = from the start; log-scaled with 0 drawn at the left), y: final test
 accuracy (left panel) and CIFAR-10-C accuracy (right panel, not in the paper), mean and std

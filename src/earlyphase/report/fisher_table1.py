@@ -1,4 +1,4 @@
-"""Jastrzebski et al. (seed 003) Table 1, SimpleCNN / CIFAR-10 w/o aug., beside ours.
+"""Jastrzebski et al. (2021) Table 1, SimpleCNN / CIFAR-10 w/o aug., beside ours.
 
 Columns eta*, Baseline (the small LR), GPx, GP, FP, GPr. eta* is the LR-grid point with the
 best mean final test accuracy (picked here, from the grid runs); the Baseline is the grid run

@@ -1,6 +1,7 @@
 """Numbers the papers report, to print beside ours (accuracy in percent).
 
-Primary paper, arXiv v1 Table 1 (ID / OOD accuracy), as collected in PAPER_FACTS.md.
+Primary paper (Liu & Gurevych, "Early Period of Training Impacts Out-of-Distribution
+Generalization", arXiv v1), Table 1 (ID / OOD accuracy).
 Keys: (setup, row label) -> (ID, OOD).
 """
 

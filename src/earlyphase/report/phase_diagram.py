@@ -1,4 +1,4 @@
-"""Kalra & Barkeshli (seed 004) Figure 3: the FCN early-training phase diagram.
+"""Kalra & Barkeshli (2023) Figure 3: the FCN early-training phase diagram.
 
 From the tidy trajectories of every (parameterization, depth, width, seed) job: the critical
 constants c_loss, c_sharp, c_max per initialization (Definition 1; see

@@ -1,4 +1,4 @@
-"""Figures and tables of the early-training phase diagram (Kalra & Barkeshli, seed 004).
+"""Figures and tables of the early-training phase diagram (Kalra & Barkeshli 2023).
 
 * :func:`critical_constants_table` -- average critical constants per group (width, ...).
 * :func:`plot_uv_phase_diagram` -- Figure 7: uv model, one panel per sharpness measure.

@@ -1,4 +1,4 @@
-"""Kalra & Barkeshli (seed 004) Figure 7: the uv model's phase diagram, plus the table of
+"""Kalra & Barkeshli (2023) Figure 7: the uv model's phase diagram, plus the table of
 average critical constants per (variant, width).
 
 ``uv_phase_diagram.{pdf,png}``: one panel per variant (lambda_max with eta = c/lambda_0;

@@ -1,4 +1,4 @@
-"""Berariu et al. (seed 002) Figure 2 / Figure 6: warm start against training from scratch.
+"""Berariu et al. (2021) Figure 2 / Figure 6: warm start against training from scratch.
 
 x: epochs of pre-training on the fixed half of the training set (0 = from scratch); y: mean
 test accuracy over the last N epochs of the full-data phase (evaluated every epoch inside the

@@ -1,8 +1,8 @@
 """CIFAR-10-C / CIFAR-100-C corruptions at the CIFAR-scale severities.
 
 Parameters are those of Hendrycks & Dietterich's ``make_cifar_c.py`` (ICLR 2019, "Benchmarking
-Neural Network Robustness to Common Corruptions and Perturbations"), listed in
-``PAPER_FACTS.md``. Every function has the signature
+Neural Network Robustness to Common Corruptions and Perturbations").
+Every function has the signature
 ``f(images_uint8_NHWC, severity, rng) -> uint8 NHWC`` and is vectorised over the batch.
 Results cannot match the released files bit for bit (the original script is unseeded);
 where an implementation differs from the original beyond the random draws, the function's
