@@ -13,7 +13,8 @@ report: "workflow/report/workflow.rst"
 
 
 # Aggregations and reports take seconds: on a cluster they run where Snakemake runs (each
-# such rule says `localrule: True`; the report rules come from the artifact registry).
+# such rule says `localrule: True`). The report rules and `rule all` come from the artifact
+# registry (earlyphase.experiments); see docs/extending.md.
 
 
 include: "workflow/rules/common.smk"

@@ -1,7 +1,8 @@
 # Kalra & Barkeshli (seed 004): early-training phase diagrams. These jobs are not training
 # runs: one job per FCN (parameterization, depth, width, seed) and one per uv-model width,
 # each at a path carrying its parameters (readable tag + short hash of its full spec; see
-# earlyphase.experiments.phase_diagram / uv_model).
+# earlyphase.experiments.phase_diagram / uv_model), and their concatenated tables; the
+# figures are report rules (report.smk).
 from earlyphase.experiments import phase_diagram as _pd_experiment  # noqa: E402
 from earlyphase.experiments import uv_model as _uv_experiment  # noqa: E402
 
