@@ -7,6 +7,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from . import helpers
+
 
 class FixtureServer:
     """Serves in-memory files on 127.0.0.1; can drop a transfer half-way once per path."""
@@ -76,18 +78,7 @@ def http_server():
     srv.close()
 
 
-def _load_builders():
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).with_name("_fixtures.py")
-    spec = importlib.util.spec_from_file_location("earlyphase_data_test_builders", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="session")
 def builders():
-    """Archive builders of ``_fixtures.py`` (official CIFAR-10-C and mnist_c layouts)."""
-    return _load_builders()
+    """Archive builders of :mod:`.helpers` (official CIFAR-10-C and mnist_c layouts)."""
+    return helpers

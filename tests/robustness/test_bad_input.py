@@ -13,7 +13,7 @@ import yaml
 from earlyphase.cli import main
 from earlyphase.train import CHECKPOINT_NAME, Trainer
 
-from .conftest import REPO, run_cli, tiny_config, train_args
+from .helpers import REPO, run_cli, tiny_config, train_args
 
 
 def _validate(capsys, *overlays) -> tuple[int, str]:

@@ -13,7 +13,7 @@ from earlyphase.evaluate import evaluate_run
 from earlyphase.report.table1 import write_table1
 from earlyphase.train import train_run
 
-from .conftest import tiny_config
+from .helpers import tiny_config
 
 CORRUPTIONS, SEVERITIES = ["gaussian_noise", "contrast"], [1, 3]
 

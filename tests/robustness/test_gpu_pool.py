@@ -12,7 +12,7 @@ import pytest
 
 from earlyphase.gpu_pool import claim, claimed_device, default_lock_dir, visible_device_ids
 
-from .conftest import HANG_GUARD_S, child_env
+from .helpers import HANG_GUARD_S, child_env
 
 HOLDER = """
 import sys, time, pathlib

@@ -23,7 +23,7 @@ import torch
 
 from earlyphase.train import CHECKPOINT_NAME, train_run
 
-from .conftest import kill_at, run_cli, tiny_config, train_args
+from .helpers import kill_at, run_cli, tiny_config, train_args
 
 pytestmark = pytest.mark.slow
 

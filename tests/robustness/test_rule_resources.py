@@ -7,7 +7,7 @@ import re
 
 import yaml
 
-from .conftest import REPO
+from .helpers import REPO
 
 GPU_RULES = {"train", "evaluate"}
 

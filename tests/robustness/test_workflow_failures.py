@@ -24,7 +24,7 @@ import yaml
 
 from earlyphase.params import load_params
 
-from .conftest import HANG_GUARD_S, REPO, child_env
+from .helpers import HANG_GUARD_S, REPO, child_env
 
 pytestmark = pytest.mark.slow
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--cores", "2"]
