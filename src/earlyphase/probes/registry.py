@@ -76,8 +76,6 @@ class FisherTraceProbe(Probe):
 
 class AverageSharpnessProbe(Probe):
     name = "avg_sharpness"
-    columns = ("avg_sharpness",)
-    column = "avg_sharpness"
     label = r"$S_{avg}^{\rho}$"
     text_label = "S_avg"
     defaults = {"n_draws": 15}
@@ -95,8 +93,6 @@ class AverageSharpnessProbe(Probe):
 
 class WorstCaseSharpnessProbe(Probe):
     name = "worst_sharpness"
-    columns = ("worst_sharpness",)
-    column = "worst_sharpness"
     label = r"$S_{worst}^{\rho}$"
     text_label = "S_worst"
     defaults = {"apgd_iters": 15}
@@ -117,8 +113,6 @@ class HessianEigenProbe(Probe):
     iteration starts from the previous record's eigenvector (carried across a resume)."""
 
     name = "hessian_max_eig"
-    columns = ("hessian_max_eig",)
-    column = "hessian_max_eig"
     label = r"$\lambda_{max}$"
     text_label = "lambda_max"
     defaults = {
@@ -163,7 +157,6 @@ class HessianEigenProbe(Probe):
 class FeatureRankProbe(Probe):
     name = "feature_rank"
     columns = ("feature_rank", "feature_effective_rank", "feature_dim")
-    column = "feature_rank"
     label = "numerical rank"
     text_label = "rank"
     defaults = {"rank_rel_tol": None}  # None: the float32 matrix_rank threshold

@@ -6,8 +6,9 @@ A probe is one subclass of :class:`Probe` with
 * ``defaults``: its own settings (keys of the merged probe config) and their defaults;
   settings several probes read (``rho``, ``batch_size``, ...) are
   :data:`earlyphase.probes.registry.SHARED_DEFAULTS`;
-* ``columns``: the record keys it writes; ``column`` is the one figures and Algorithm 2
-  read (tr(F) normalized by the number of covered parameters, as arXiv v1 plots it);
+* ``columns``: the record keys it writes (default: its name alone); ``column`` is the one
+  figures and Algorithm 2 read (default: the first; tr(F) is read normalized by the number of
+  covered parameters, as arXiv v1 plots it);
 * ``label`` (matplotlib mathtext, for figures) and ``text_label`` (plain text, for table
   rows such as "GU-S_worst");
 * ``default_on``: whether a config without ``probes`` records it;
@@ -39,6 +40,13 @@ class Probe:
     text_label: ClassVar[str]
     defaults: ClassVar[dict[str, Any]] = {}
     default_on: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "columns" not in cls.__dict__ and "name" in cls.__dict__:
+            cls.columns = (cls.name,)  # one value, recorded under the probe's name
+        if "column" not in cls.__dict__ and getattr(cls, "columns", None):
+            cls.column = cls.columns[0]
 
     def __init__(self, settings: dict[str, Any], device: torch.device) -> None:
         self.settings = settings
