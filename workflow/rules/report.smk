@@ -29,6 +29,10 @@ for _artifact in REGISTRY.ARTIFACTS.values():
         localrule: True
         params:
             caption=_artifact.caption,
+            # Bound per rule: Snakemake evaluates a shell f-string again when the job runs,
+            # and by then the loop variable names the last artifact.
+            artifact=_artifact.name,
+            out=f"{FIGURES}/{next(iter(_artifact.outputs.values()))}",
         shell:
-            f"python -m earlyphase report {_artifact.name} --runs {{input}} "
-            f"--out {{output.{next(iter(_artifact.outputs))}}} > {{log}} 2>&1"
+            "python -m earlyphase report {params.artifact} --runs {input} "
+            "--out {params.out} > {log} 2>&1"
