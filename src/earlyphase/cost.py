@@ -87,7 +87,10 @@ class StepCosts:
     def probe_seconds(self, arch: str, probe: str, settings: dict, points: int, batch_size: int,
                       width: float) -> float:
         if self.measurement is not None:
-            rows = [r for r in self.measurement.get("probe_point", []) if r["arch"] == arch and r["probe"] == probe]
+            # a re-scaled sharpness probe costs what its quantity's measured probe costs
+            measured_as = {probe, probe_registry.probe_class(probe).quantity}
+            rows = [r for r in self.measurement.get("probe_point", [])
+                    if r["arch"] == arch and r["probe"] in measured_as]
             if rows:
                 row = min(rows, key=lambda r: abs(r["width"] - width))
                 return row["seconds"] * points / max(row.get("points", points), 1)

@@ -124,11 +124,12 @@ def test_figure1_is_written(smoke_repo):
 
 
 def test_primary_figures_are_written(smoke_repo):
-    for name in ("figure2", "figure3", "appendix_feature_rank", "appendix_sharpness_ood"):
+    for name in ("figure2", "figure3", "appendix_feature_rank", "appendix_sharpness_ood", "appendix_sharpness_scaling"):
         for suffix in ("pdf", "png"):
             assert (smoke_repo / "figures" / f"{name}.{suffix}").stat().st_size > 10_000, name
     probes = pd.read_parquet(smoke_repo / "results" / "tables" / "probes.parquet")
-    for column in ("step", "gu_k", "fisher_trace_norm", "avg_sharpness", "worst_sharpness", "feature_rank"):
+    for column in ("step", "gu_k", "fisher_trace_norm", "avg_sharpness", "worst_sharpness", "avg_sharpness_adaptive",
+                   "worst_sharpness_adaptive", "feature_rank"):  # both scalings c, at the same probe points
         assert column in probes.columns, column
     assert probes["step"].min() == 0 and probes["feature_rank"].ge(0).all()
 
