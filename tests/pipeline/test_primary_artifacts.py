@@ -142,6 +142,38 @@ def test_appendix_figure_shows_the_scaling_figures_2_and_3_do_not(tmp_path):
                                           tmp_path / "x.pdf")
 
 
+def test_table1_shows_the_mnist_sgd_variant_when_configured(default_params, tmp_path):
+    import copy
+
+    from earlyphase.params import validate_params
+    from earlyphase.report.table1 import write_table1
+
+    variant = default_params["setups"]["mnist-resnet18-sgd"]
+    assert variant["optimizer"] == "sgd" and default_params["setups"]["mnist-resnet18"]["optimizer"] == "adamw"
+    assert {k: v for k, v in variant.items() if k != "optimizer"} == \
+        {k: v for k, v in default_params["setups"]["mnist-resnet18"].items() if k != "optimizer"}
+    spec = default_params["experiments"]["table1"]
+    assert "mnist-resnet18-sgd" not in spec["setups"]  # the default Table 1 is the seed's
+    config = copy.deepcopy(default_params)
+    table1 = config["experiments"]["table1"]
+    table1["setups"].append("mnist-resnet18-sgd")
+    table1["gu_k"]["mnist-resnet18-sgd"], table1["seeds"]["mnist-resnet18-sgd"] = 250, [0]
+    validate_params(config)
+    sgd_runs = [r for r, _ in experiment_runs(config, "table1") if r.setup == "mnist-resnet18-sgd"]
+    assert len(sgd_runs) == 4 and {r.config["optimizer"] for r in sgd_runs} == {"sgd"}
+
+    rows = [{"setup": setup, "dataset": "mnist", "optimizer": opt, "row": "lr_d", "id_acc": 99.0, "ood_acc": 40.0}
+            for setup, opt in (("mnist-resnet18", "adamw"), ("mnist-resnet18-sgd", "sgd"))]
+    write_table1(_runs(rows), tmp_path / "t.tex")
+    tex = (tmp_path / "t.tex").read_text()
+    assert "MNIST ResNet-18 (SGD)" in tex and tex.count("\\textit{99.06}") == 2  # v1's value beside both
+    caption = tex.split("\\caption{", 1)[1]
+    assert "(arXiv v1) were trained with SGD" in caption and "Table 3 lists AdamW" in caption
+    assert "ours: MNIST ResNet-18 AdamW, MNIST ResNet-18 (SGD) SGD" in caption
+    write_table1(_runs(rows[:1]), tmp_path / "default.tex")
+    assert "(SGD)" not in (tmp_path / "default.tex").read_text().split("\\caption{")[0]  # no variant column
+
+
 def test_probe_curves_are_normalized_to_1_1000_per_setup():
     probes = pd.DataFrame({"setup": ["a"] * 4 + ["b"] * 2, "arch": "resnet18", "status": "completed",
                            "gu_k": [None, None, 5, 5, None, None], "step": [0, 10, 0, 10, 0, 10],
