@@ -127,3 +127,26 @@ def test_table_and_onset_figure_read_the_runs_at_eta_star_over_ten(tmp_path):
     assert "0.01 $= \\eta^*/10$" in (tmp_path / "t.tex").read_text()
     summary = onset_report.plot_onset(runs, tmp_path / "onset.pdf")
     assert list(summary["onset_epoch"]) == [0, 4] and (tmp_path / "onset.png").exists()
+
+
+def test_the_dag_trains_the_grid_then_the_checkpoint_adds_the_rest(tmp_path, smoke_params):
+    """Before the checkpoint has run, a dry run of the table trains only the grid."""
+    import re
+    import shutil
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=repo, check=True,
+                           capture_output=True, text=True).stdout.split()
+    for name in files:
+        if (repo / name).is_file():
+            (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(repo / name, tmp_path / name)
+    result = subprocess.run([sys.executable, "-m", "snakemake", "figures/fisher_table1.tex", "-n", "--cores", "1",
+                             "--configfile", "config/smoke.yaml", "--quiet", "rules"],
+                            cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", result.stdout, re.M))
+    grid = len(fisher.grid_runs(smoke_params))
+    assert counts["choose_eta_star"] == "1"
+    assert counts["train"] == counts["evaluate"] == str(grid)
