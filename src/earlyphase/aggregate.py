@@ -27,6 +27,7 @@ def run_record(final_dir: Path | str, eval_path: Path | str | None) -> dict:
         "setup": config["setup"],
         "dataset": config["data"]["dataset"],
         "arch": config["arch"],
+        "optimizer": config["optimizer"],
         "lr": config["lr"],
         "lr_scale": config["lr_scale"],
         "gu_k": config["gu_k"],

@@ -151,6 +151,19 @@ def cmd_stabilize(args) -> int:
     return 0
 
 
+def cmd_choose_eta_star(args) -> int:
+    from earlyphase.aggregate import collect
+    from earlyphase.atomic import atomic_path
+    from earlyphase.eta_star import choose_eta_star
+
+    result = choose_eta_star(collect(args.manifest))
+    result["grid_runs"] = sorted(entry["run_id"] for entry in args.manifest)
+    with atomic_path(args.out) as tmp:
+        tmp.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+    print(json.dumps({k: result[k] for k in ("eta_star", "lr_scale")}))
+    return 0
+
+
 def cmd_run_log_table(args) -> int:
     from earlyphase.atomic import write_parquet
     from earlyphase.run_logs import collect_logs
@@ -273,6 +286,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--settings", type=_json_arg, required=True, help="{tau, epsilon, transient, k_max}")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_stabilize)
+
+    _add_manifest_command(sub, "choose-eta-star", "eta*: the best point of the Fisher experiment's LR grid (JSON)",
+                          "JSON list of the grid runs: [{run_id, final_dir, eval_path, **labels}]",
+                          cmd_choose_eta_star)
 
     p = sub.add_parser("run-log-table", help="one per-run log file (probes, test log) of many runs in one table")
     p.add_argument("--manifest", type=_json_arg, required=True, help="JSON list: [{run_id, final_dir, **labels}]")

@@ -22,6 +22,7 @@ Fisher 3 steps per 128 points.
 
 The k chosen by the stabilization heuristic is known only after the probes ran; the
 model counts ``metrics × setups × seeds`` GU runs for it (fewer when choices coincide).
+Likewise eta* of the Fisher experiment: its small-LR runs are counted at the reference lr.
 """
 
 from __future__ import annotations
@@ -87,7 +88,10 @@ class StepCosts:
     def probe_seconds(self, arch: str, probe: str, settings: dict, points: int, batch_size: int,
                       width: float) -> float:
         if self.measurement is not None:
-            rows = [r for r in self.measurement.get("probe_point", []) if r["arch"] == arch and r["probe"] == probe]
+            # a re-scaled sharpness probe costs what its quantity's measured probe costs
+            measured_as = {probe, probe_registry.probe_class(probe).quantity}
+            rows = [r for r in self.measurement.get("probe_point", [])
+                    if r["arch"] == arch and r["probe"] in measured_as]
             if rows:
                 row = min(rows, key=lambda r: abs(r["width"] - width))
                 return row["seconds"] * points / max(row.get("points", points), 1)
@@ -106,6 +110,7 @@ class Tally:
     seconds_probe: float = 0.0
     seconds_eval: float = 0.0
     unknown_k_runs: int = 0
+    unknown_eta_runs: int = 0  # runs at eta*/10, counted before the LR grid has chosen eta*
     jobs: int = 0  # phase-diagram jobs: not training runs, counted apart
 
     @property
@@ -161,6 +166,25 @@ def _add_chosen_runs(tally: Tally, config: dict, costs: StepCosts, seen: set) ->
                 tally.unknown_k_runs += 1
 
 
+def _eta_star_runs(experiment: str):
+    """Estimator of an experiment's runs at eta* x small_lr_scale (eta* unknown before the LR
+    grid ran: counted at the reference lr, whose small-LR Baseline is then a grid run)."""
+
+    def add(tally: Tally, config: dict, costs: StepCosts, seen: set) -> None:
+        from earlyphase.experiments import EXPERIMENTS
+        from earlyphase.experiments.fisher import assumed_eta_star_scale
+
+        if "fisher" not in config["experiments"]:
+            return
+        module = EXPERIMENTS[experiment]
+        for run, _ in module.runs_after_eta_star(config, assumed_eta_star_scale(config)):
+            if run.run_id not in seen:
+                tally.unknown_eta_runs += 1
+            _add_run(tally, config, run, module.EVALUATED, costs, seen)
+
+    return add
+
+
 def _add_posthoc(tally: Tally, config: dict, costs: StepCosts, seen: set) -> None:
     """Post-hoc probes of Table 1's final models (arXiv v1 Appendix C)."""
     from earlyphase.experiments.appendix_sharpness import posthoc_runs
@@ -214,6 +238,8 @@ def _add_uv_phase_diagram_jobs(tally: Tally, config: dict, costs: StepCosts, see
 # Artifact declares in ``extra_costs``.
 EXTRA_COSTS = {
     "chosen": _add_chosen_runs,
+    "fisher_table1_at_eta_star": _eta_star_runs("fisher_table1"),
+    "fisher_onset_at_eta_star": _eta_star_runs("fisher_onset"),
     "posthoc": _add_posthoc,
     "fcn_phase_diagram_jobs": _add_fcn_phase_diagram_jobs,
     "uv_phase_diagram_jobs": _add_uv_phase_diagram_jobs,
@@ -247,7 +273,8 @@ def estimate(config: dict, targets: list[str], costs: StepCosts) -> dict[str, Ta
         if target not in known:
             raise ValueError(f"unknown target {target!r}; known: {', '.join(sorted(known))}")
         tally, seen = Tally(), set()
-        for part in known[target]:
+        # run sets before estimators: what an estimator assumes may turn out to be a known run
+        for part in sorted(known[target], key=lambda p: p.startswith("+")):
             if part.startswith("+"):
                 if part[1:] not in EXTRA_COSTS:
                     raise ValueError(f"target {target!r}: unknown extra cost {part[1:]!r}; "
@@ -277,6 +304,9 @@ def format_report(tallies: dict[str, Tally], costs: StepCosts) -> str:
         if t.unknown_k_runs:
             lines.append(f"{'':<24}  includes {t.unknown_k_runs} GU runs at the stabilization-chosen k "
                          "(known after the head-only probes; shared runs make it fewer)")
+        if t.unknown_eta_runs:
+            lines.append(f"{'':<24}  includes {t.unknown_eta_runs} runs at eta*/10 (eta* known after the LR grid; "
+                         "counted at the reference lr)")
         if t.jobs:
             lines.append(f"{'':<24}  plus {t.jobs} phase-diagram jobs (not training runs; the FCN jobs' steps "
                          "and sharpness measurements are in the GPU-hours, uv-model jobs run on the CPU)")

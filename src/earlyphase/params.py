@@ -3,13 +3,15 @@
 Validation has two layers: the JSON schema (``workflow/schemas/params.schema.yaml``)
 rejects unknown keys, wrong types and out-of-range values; the semantic checks below
 reject settings that are well-typed but contradictory (an experiment naming an unknown
-setup, gradual unfreezing that could never finish within the run). Every error names
-the offending key and says why.
+setup, a corruption the data set does not have, a probe metric batch larger than the probe
+points, gradual unfreezing that could never finish within the run); NaN and infinite
+numbers are refused everywhere. Every error names the offending key and says why.
 """
 
 from __future__ import annotations
 
 import copy
+import math
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +93,52 @@ def _schema_errors(config: dict) -> list[str]:
     return messages
 
 
+def _non_finite_numbers(node, key: str = "") -> list[str]:
+    """Every NaN or infinite float, at any depth: YAML reads ``.nan`` and ``.inf`` as floats,
+    and range checks such as ``exclusiveMinimum`` let NaN through (every comparison is false)."""
+    if isinstance(node, float) and not math.isfinite(node):
+        return [f"{key or '(top level)'}: must be a finite number, got {node}"]
+    if isinstance(node, dict):
+        children = node.items()
+    elif isinstance(node, list):
+        children = enumerate(node)
+    else:
+        return []
+    messages = []
+    for name, value in children:
+        messages += _non_finite_numbers(value, f"{key}.{name}" if key else str(name))
+    return messages
+
+
+def _corruption_errors(config: dict) -> list[str]:
+    """An explicit corruption list may only name corruptions the data set has."""
+    from earlyphase.data.registry import DATASETS
+
+    messages = []
+    for name, dataset in config["datasets"].items():
+        listed = dataset["ood"]["corruptions"]
+        if name not in DATASETS or not isinstance(listed, list):
+            continue
+        known = DATASETS[name].all_corruptions
+        unknown = [c for c in listed if c not in known]
+        if unknown:
+            messages.append(f"datasets.{name}.ood.corruptions: unknown corruption(s) {unknown} for {name}; "
+                            f"valid: {', '.join(known)}")
+    return messages
+
+
+def _probe_batch_errors(config: dict) -> list[str]:
+    """The metric batch (m-sharpness with m = batch_size) must fit in the probe points, else
+    every probe batch would silently hold only ``points`` examples."""
+    blocks = [("probe", config["probe"])]
+    fisher = config["experiments"].get("fisher", {})
+    if isinstance(fisher.get("probe"), dict):
+        blocks.append(("experiments.fisher.probe", {**config["probe"], **fisher["probe"]}))
+    return [f"{key}.batch_size: {block['batch_size']} is larger than {key}.points ({block['points']}); "
+            "the metric batch must fit in the probe points"
+            for key, block in blocks if block["batch_size"] > block["points"]]
+
+
 def _semantic_errors(config: dict) -> list[str]:
     # Imported lazily: the schema check alone needs neither torch nor the models.
     from earlyphase.models import setup_options
@@ -106,6 +154,7 @@ def _semantic_errors(config: dict) -> list[str]:
             if option not in allowed:
                 messages.append(f"setups.{name}.model.{option}: {setup['arch']} has no such option; "
                                 f"its options are {list(allowed) or 'none'}")
+    messages += _corruption_errors(config) + _probe_batch_errors(config)
     experiments = config["experiments"]
     for key, setup in _setup_references(experiments, "experiments"):
         if setup not in setups:
@@ -165,7 +214,7 @@ def _setup_references(node, key: str):
 
 def validate_params(config: dict[str, Any]) -> None:
     """Raise :class:`ParamsError` listing every problem, each as ``key: reason``."""
-    messages = _schema_errors(config)
+    messages = _non_finite_numbers(config) + _schema_errors(config)
     if not messages:
         messages = _semantic_errors(config)
     if messages:

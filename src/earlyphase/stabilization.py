@@ -35,8 +35,9 @@ from earlyphase.probes.registry import probe_class
 # Algorithm 2 runs on the probe's own column (tr(F) normalized by the number of trainable
 # parameters; with only the head trainable the count is constant, and the min-max
 # normalization makes the choice of raw or normalized trace irrelevant).
-METRICS = ("worst_sharpness", "avg_sharpness", "fisher_trace")
-"""The probes arXiv v1 Table 2 chooses k with."""
+METRICS = ("worst_sharpness", "avg_sharpness", "fisher_trace", "worst_sharpness_adaptive", "avg_sharpness_adaptive")
+"""The probes arXiv v1 Table 2 chooses k with; the sharpness ones under either scaling c
+(the paper does not say which it used)."""
 METRIC_COLUMNS = {m: probe_class(m).column for m in METRICS}
 METRIC_LABELS = {m: probe_class(m).text_label for m in METRICS}
 

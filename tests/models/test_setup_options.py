@@ -58,3 +58,21 @@ def test_schema_arch_enum_equals_the_models():
 
     schema = yaml.safe_load((Path(__file__).resolve().parents[2] / "workflow/schemas/params.schema.yaml").read_text())
     assert schema["properties"]["setups"]["additionalProperties"]["properties"]["arch"]["enum"] == list(MODELS)
+
+
+def _keras_flat_size(size: int, channels: int = 64) -> int:
+    """Flattened size of the Keras CIFAR-10 example: conv 'same', conv 'valid', pool, twice."""
+    for _ in range(2):
+        size = (size - 2) // 2  # 'same' keeps the size, 'valid' 3x3 takes 2, the 2x2 pool halves
+    return channels * size * size
+
+
+def test_seed003_cnn_is_the_keras_example_and_seed000_keeps_one_pool(default_params):
+    fisher_setup = default_params["experiments"]["fisher"]["setup"]
+    keras = runs.build_run_model(runs.resolve_run(default_params, fisher_setup, 0).config)
+    assert keras.max_pools == 2
+    assert keras.feature_dim == _keras_flat_size(32) == 2304
+    assert keras.features(torch.zeros(2, 3, 32, 32)).shape == (2, 2304)
+    primary = runs.build_run_model(runs.resolve_run(default_params, SETUP, 0).config)
+    assert primary.max_pools == 1
+    assert primary.feature_dim == 64 * 14 * 14  # 32 -> 30 -> 28 after the valid convs, one pool

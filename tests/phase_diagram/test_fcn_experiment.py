@@ -93,3 +93,47 @@ def test_deterministic_given_seed(tiny_data):
     # sharpness only every 2 steps (and at the last step)
     measured = a[a.c == 1.0].set_index("step")["sharpness"].notna()
     assert list(measured[measured].index) == [0, 2, 4]
+
+
+def test_divergence_threshold_applies_to_the_papers_loss(tiny_data):
+    """k = 1e5 is an absolute level of L_t, the loss on the fixed subset after step t, with
+    the paper's normalization 0.5·mean over examples and classes, which is O(1) at
+    initialization (the paper's reason for a fixed k); the mini-batch loss plays no part."""
+    from earlyphase.phase_diagram.critical_constants import DEFAULT_DIVERGENCE_FACTOR
+
+    images, labels = tiny_data
+    kw = dict(num_classes=3, depth=2, width=32, steps=3, batch_size=32, n_sharpness=128, power_iters=5, seed=1)
+    df = fe.run_fcn_phase_diagram(images, labels, [1.0, 2.0, 4.0], **kw)
+    # L_0 recomputed independently: the same initialization, every example (n_sharpness > n)
+    x, y = fe.standardize_images(images), fe.one_hot(labels, 3)
+    model = fe.build_fcn(3, tuple(x.shape[1:]), 2, 32, "sp", seed=1)
+    with torch.no_grad():
+        expected = 0.5 * float(((model(x) - y) ** 2).mean())
+    loss0 = df[df.step == 0]["loss"].iloc[0]
+    assert loss0 == pytest.approx(expected, rel=1e-5)
+    assert 0.05 < loss0 < 5  # O(1): a fixed k means ~1e5 x L_0, as in the paper
+
+    def c_max(frame):
+        return fe.fcn_critical_constants(frame).iloc[0]["c_max"]
+
+    assert c_max(df) == 4.0  # nothing diverges on this grid (censored at the top)
+    at_c2_step2 = (df.c == 2.0) & (df.step == 2)
+    assert c_max(df.assign(batch_loss=np.where(at_c2_step2, np.inf, df["batch_loss"]))) == 4.0
+    below = df.assign(loss=np.where(at_c2_step2, 0.99 * DEFAULT_DIVERGENCE_FACTOR, df["loss"]))
+    assert c_max(below) == 4.0
+    at = df.assign(loss=np.where(at_c2_step2, DEFAULT_DIVERGENCE_FACTOR, df["loss"]))
+    assert c_max(at) == 1.0
+    # the run itself stops at the same level of the same quantity
+    assert fe.run_fcn_phase_diagram.__kwdefaults__["stop_loss"] == DEFAULT_DIVERGENCE_FACTOR
+
+
+def test_phase_diagram_defaults_follow_seed_004_figure_3(default_params):
+    """Panel (a): FCNs on MNIST, each point an average over ten initializations."""
+    spec = default_params["experiments"]["phase_diagram"]
+    assert spec["dataset"] == "mnist" and len(spec["seeds"]) == 10
+    from earlyphase.experiments.phase_diagram import jobs
+
+    tags = jobs(default_params)
+    assert all(tag.startswith("mnist/") for tag in tags)
+    per_point = {tag.rsplit("/", 1)[0] for tag in tags}
+    assert len(tags) == 10 * len(per_point)

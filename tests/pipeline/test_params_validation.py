@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 
@@ -69,4 +70,43 @@ def test_offline_digits_cannot_exceed_the_bundled_set(smoke_params):
 def test_unknown_setup_in_a_nested_experiment_is_named(default_params):
     broken = _broken(default_params, lambda p: p["experiments"]["fisher"].update(setup="cifar10-mlp"))
     with pytest.raises(ParamsError, match=r"experiments.fisher.setup: unknown setup 'cifar10-mlp'"):
+        validate_params(broken)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "key"),
+    [
+        (lambda p: p["setups"]["cifar10-resnet18"].update(lr=float("nan")), "setups.cifar10-resnet18.lr"),
+        (lambda p: p["setups"]["mnist-resnet18"].update(weight_decay=float("inf")),
+         "setups.mnist-resnet18.weight_decay"),
+        (lambda p: p["experiments"]["fisher"]["lr_scales"].__setitem__(1, float("nan")),
+         "experiments.fisher.lr_scales.1"),
+        (lambda p: p["probe"].update(rho=float("inf")), "probe.rho"),
+    ],
+)
+def test_nan_and_infinite_numbers_are_rejected_with_the_key(default_params, mutate, key):
+    with pytest.raises(ParamsError, match=re.escape(f"{key}: must be a finite number")):
+        validate_params(_broken(default_params, mutate))
+
+
+def test_unknown_corruption_name_is_rejected_before_any_job(smoke_params):
+    broken = _broken(smoke_params, lambda p: p["datasets"]["cifar10"]["ood"].update(
+        corruptions=["gaussian_noise", "snowfall"]))
+    message = "datasets.cifar10.ood.corruptions: unknown corruption(s) ['snowfall']"
+    with pytest.raises(ParamsError, match=re.escape(message)):
+        validate_params(broken)
+    # a CIFAR-C corruption MNIST-C does not have
+    broken = _broken(smoke_params, lambda p: p["datasets"]["mnist"]["ood"].update(corruptions=["contrast"]))
+    message = "datasets.mnist.ood.corruptions: unknown corruption(s) ['contrast']"
+    with pytest.raises(ParamsError, match=re.escape(message)):
+        validate_params(broken)
+
+
+def test_probe_metric_batch_larger_than_the_probe_points_is_rejected(smoke_params):
+    broken = _broken(smoke_params, lambda p: p["probe"].update(batch_size=512, points=256))
+    with pytest.raises(ParamsError, match=r"probe\.batch_size: 512 is larger than probe\.points \(256\)"):
+        validate_params(broken)
+    # the Fisher experiment's probe block is merged over the global one and checked too
+    broken = _broken(smoke_params, lambda p: p["experiments"]["fisher"]["probe"].update(points=64))
+    with pytest.raises(ParamsError, match=r"experiments\.fisher\.probe\.batch_size: 128 is larger"):
         validate_params(broken)

@@ -101,6 +101,79 @@ def test_stabilization_frame_win_rate_and_paper_values():
     assert chosen["random_k"] == "10,20,30,40"
 
 
+def test_stabilization_frame_reports_the_k_chosen_under_each_scaling():
+    rows = [{"setup": "cifar10-resnet18", "role": "random", "metric": None, "gu_k": 10, "id_acc": 90.0,
+             "ood_acc": 70.0}]
+    rows += [{"setup": "cifar10-resnet18", "role": "chosen", "metric": metric, "gu_k": k, "chosen_k": k,
+              "stabilized": True, "id_acc": 91.0, "ood_acc": 71.0}
+             for metric, k in (("worst_sharpness", 120), ("worst_sharpness_adaptive", 340))]
+    table = stabilization_frame(_runs(rows)).set_index("metric")
+    assert table.loc["worst_sharpness", "k"] == 120 and table.loc["worst_sharpness_adaptive", "k"] == 340
+    assert table.loc["worst_sharpness_adaptive", "method"] == "GU-S_worst (adaptive)"
+    # the paper does not say which c it used: its value stands beside both
+    assert table.loc["worst_sharpness", "paper_k"] == table.loc["worst_sharpness_adaptive", "paper_k"] == 230
+
+
+@pytest.mark.parametrize("params", ["default_params", "smoke_params"])
+def test_probe_runs_record_both_scalings_inline(params, request):
+    config = request.getfixturevalue(params)
+    for run, _ in experiment_runs(config, "probes"):
+        both = {"avg_sharpness", "worst_sharpness", "avg_sharpness_adaptive", "worst_sharpness_adaptive"}
+        assert both <= set(run.config["probe"]["probes"])
+    assert set(config["experiments"]["stabilization"]["metrics"]) >= {"worst_sharpness", "worst_sharpness_adaptive",
+                                                                      "avg_sharpness", "avg_sharpness_adaptive"}
+
+
+def test_appendix_figure_shows_the_scaling_figures_2_and_3_do_not(tmp_path):
+    from earlyphase.probes.registry import DEFAULT_SCALING
+    from earlyphase.report import appendix_sharpness_scaling
+    from earlyphase.report.probe_dynamics import METRICS
+
+    assert DEFAULT_SCALING == "unit" and set(METRICS) == {"fisher_trace_norm", "avg_sharpness", "worst_sharpness"}
+    assert appendix_sharpness_scaling.OTHER_SCALING == "adaptive"
+    probes = pd.DataFrame({"setup": "cifar10-resnet18", "arch": "resnet18", "status": "completed",
+                           "gu_k": [None, None, 5, 5], "step": [0, 10, 0, 10],
+                           "avg_sharpness_adaptive": [1.0, 3.0, 2.0, 5.0],
+                           "worst_sharpness_adaptive": [2.0, 4.0, 3.0, 9.0]})
+    appendix_sharpness_scaling.render([probes], tmp_path / "appendix_sharpness_scaling.pdf")
+    assert (tmp_path / "appendix_sharpness_scaling.png").stat().st_size > 10_000
+    with pytest.raises(ValueError, match="worst_sharpness_adaptive"):
+        appendix_sharpness_scaling.render([probes.drop(columns=["avg_sharpness_adaptive", "worst_sharpness_adaptive"])],
+                                          tmp_path / "x.pdf")
+
+
+def test_table1_shows_the_mnist_sgd_variant_when_configured(default_params, tmp_path):
+    import copy
+
+    from earlyphase.params import validate_params
+    from earlyphase.report.table1 import write_table1
+
+    variant = default_params["setups"]["mnist-resnet18-sgd"]
+    assert variant["optimizer"] == "sgd" and default_params["setups"]["mnist-resnet18"]["optimizer"] == "adamw"
+    assert {k: v for k, v in variant.items() if k != "optimizer"} == \
+        {k: v for k, v in default_params["setups"]["mnist-resnet18"].items() if k != "optimizer"}
+    spec = default_params["experiments"]["table1"]
+    assert "mnist-resnet18-sgd" not in spec["setups"]  # the default Table 1 is the seed's
+    config = copy.deepcopy(default_params)
+    table1 = config["experiments"]["table1"]
+    table1["setups"].append("mnist-resnet18-sgd")
+    table1["gu_k"]["mnist-resnet18-sgd"], table1["seeds"]["mnist-resnet18-sgd"] = 250, [0]
+    validate_params(config)
+    sgd_runs = [r for r, _ in experiment_runs(config, "table1") if r.setup == "mnist-resnet18-sgd"]
+    assert len(sgd_runs) == 4 and {r.config["optimizer"] for r in sgd_runs} == {"sgd"}
+
+    rows = [{"setup": setup, "dataset": "mnist", "optimizer": opt, "row": "lr_d", "id_acc": 99.0, "ood_acc": 40.0}
+            for setup, opt in (("mnist-resnet18", "adamw"), ("mnist-resnet18-sgd", "sgd"))]
+    write_table1(_runs(rows), tmp_path / "t.tex")
+    tex = (tmp_path / "t.tex").read_text()
+    assert "MNIST ResNet-18 (SGD)" in tex and tex.count("\\textit{99.06}") == 2  # v1's value beside both
+    caption = tex.split("\\caption{", 1)[1]
+    assert "(arXiv v1) were trained with SGD" in caption and "Table 3 lists AdamW" in caption
+    assert "ours: MNIST ResNet-18 AdamW, MNIST ResNet-18 (SGD) SGD" in caption
+    write_table1(_runs(rows[:1]), tmp_path / "default.tex")
+    assert "(SGD)" not in (tmp_path / "default.tex").read_text().split("\\caption{")[0]  # no variant column
+
+
 def test_probe_curves_are_normalized_to_1_1000_per_setup():
     probes = pd.DataFrame({"setup": ["a"] * 4 + ["b"] * 2, "arch": "resnet18", "status": "completed",
                            "gu_k": [None, None, 5, 5, None, None], "step": [0, 10, 0, 10, 0, 10],
@@ -117,7 +190,7 @@ def test_cost_counts_runs_once_and_uses_a_gpu_measurement(smoke_params, tmp_path
     assert len(t["table1"].runs) == len(runs) == 32
     assert t["table1"].steps == sum(r.config["total_steps"] for r, _ in runs)
     assert t["table1"].runs <= t["all"].runs and t["table2"].runs & t["table1"].runs  # shared baselines
-    assert t["all"].unknown_k_runs == 3 and t["all"].posthoc_probes == 8
+    assert t["all"].unknown_k_runs == 5 and t["all"].posthoc_probes == 8  # 5 metrics: sharpness under both c
     assert "default" in format_report(t, costs) and "WARNING" in format_report(t, costs)
 
     reference = tmp_path / "ref.json"

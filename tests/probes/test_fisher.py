@@ -140,3 +140,17 @@ def test_hook_and_vmap_per_sample_norms_equal_the_loop_on_a_bn_cnn(frozen):
     assert hooks.trace == pytest.approx(loop.trace, rel=1e-10)
     assert vm.trace == pytest.approx(loop.trace, rel=1e-10)
     assert hooks.stderr == pytest.approx(loop.stderr, rel=1e-8)
+
+
+@pytest.mark.parametrize(("estimator", "method"), [("per_sample", "hooks"), ("per_sample", "vmap"),
+                                                   ("loop", "auto"), ("batched", "auto")])
+def test_every_estimator_works_under_no_grad(setup, estimator, method):
+    """Callers in evaluation code hold torch.no_grad(); the probe enables gradients itself."""
+    model, x, *_ = setup
+    y = torch.zeros(40, dtype=torch.long)
+    kwargs = dict(batch_size=8, estimator=estimator, per_sample_method=method)
+    plain = fisher_trace(model, x[:40], y, generator=gen(6), **kwargs)
+    with torch.no_grad():
+        inside = fisher_trace(model, x[:40], y, generator=gen(6), **kwargs)
+        assert not torch.is_grad_enabled()  # the caller's mode is left as it was
+    assert inside.trace == plain.trace > 0

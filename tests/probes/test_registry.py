@@ -45,7 +45,9 @@ def test_every_probe_declares_its_contract():
 
 def test_defaults_live_in_the_registry():
     defaults = registry.default_settings()
-    assert defaults["probes"] == ["fisher_trace", "avg_sharpness", "worst_sharpness", "hessian_max_eig"]
+    assert defaults["probes"] == ["fisher_trace", "avg_sharpness", "worst_sharpness", "avg_sharpness_adaptive",
+                                  "worst_sharpness_adaptive", "hessian_max_eig"]
+    assert defaults["adaptive_ascent"] == "scaled"
     assert (defaults["n_draws"], defaults["apgd_iters"], defaults["eig_iters"]) == (15, 15, 20)
     # cost reads the same defaults: settings left out cost what the defaults cost
     assert registry.step_equivalents("avg_sharpness", {}, 256) == pytest.approx((15 + 1) / 3 * 2)
@@ -56,7 +58,8 @@ def test_defaults_live_in_the_registry():
 def test_stabilization_and_report_labels_come_from_the_probes():
     assert stabilization.METRIC_COLUMNS["fisher_trace"] == "fisher_trace_norm"
     assert stabilization.METRIC_LABELS == {"worst_sharpness": "S_worst", "avg_sharpness": "S_avg",
-                                           "fisher_trace": "tr(F)"}
+                                           "fisher_trace": "tr(F)", "worst_sharpness_adaptive": "S_worst (adaptive)",
+                                           "avg_sharpness_adaptive": "S_avg (adaptive)"}
     assert registry.labels(["hessian_max_eig"]) == {"hessian_max_eig": r"$\lambda_{max}$"}
 
 
@@ -71,3 +74,15 @@ def test_suite_state_keeps_the_checkpoint_layout():
     x, y = torch.randn(8, 3), torch.randint(0, 2, (8,))
     suite = ProbeSuite({"probes": ["avg_sharpness"], "n_draws": 1}, x, y, "cpu")
     assert suite.state_dict() == {"eig_vector": None}
+
+
+def test_each_sharpness_quantity_has_both_scalings():
+    for name in ("avg_sharpness", "worst_sharpness"):
+        unit, adaptive = registry.with_scaling(name, "unit"), registry.with_scaling(name, "adaptive")
+        assert (unit, adaptive) == (name, f"{name}_adaptive")
+        assert registry.with_scaling(adaptive, "unit") == name
+        assert registry.probe_class(adaptive).step_equivalents(registry.default_settings(), 128) == \
+            registry.probe_class(name).step_equivalents(registry.default_settings(), 128)
+    assert registry.DEFAULT_SCALING in registry.SCALINGS
+    with pytest.raises(ValueError, match="no probe measures 'fisher_trace' with scaling 'adaptive'"):
+        registry.with_scaling("fisher_trace", "adaptive")

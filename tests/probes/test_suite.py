@@ -39,6 +39,8 @@ def test_record_is_reproducible_and_flat(setup):
         "n_params_fisher",
         "avg_sharpness",
         "worst_sharpness",
+        "avg_sharpness_adaptive",
+        "worst_sharpness_adaptive",
         "hessian_max_eig",
     }
     assert all(isinstance(v, (int, float)) for v in a.values())
@@ -52,18 +54,32 @@ def test_record_is_reproducible_and_flat(setup):
 
 def test_suite_passes_its_settings(setup):
     model, x, y, cfg = setup
-    cfg = {**cfg, "probes": ["avg_sharpness", "worst_sharpness"], "rho": 0.2, "adaptive": True}
+    cfg = {**cfg, "probes": ["avg_sharpness_adaptive", "worst_sharpness_adaptive"], "rho": 0.2,
+           "adaptive_ascent": "reference"}
     rec = ProbeSuite(cfg, x, y, "cpu")(model, 5)
     kw = dict(batch_size=16, rho=0.2, adaptive=True, params="all")
-    g = _probe_generator(7, 5, "avg_sharpness", torch.device("cpu"))
+    g = _probe_generator(7, 5, "avg_sharpness_adaptive", torch.device("cpu"))
     assert (
-        rec["avg_sharpness"] == average_sharpness(model, x, y, generator=g, n_draws=3, **kw).value
+        rec["avg_sharpness_adaptive"] == average_sharpness(model, x, y, generator=g, n_draws=3, **kw).value
     )
-    g = _probe_generator(7, 5, "worst_sharpness", torch.device("cpu"))
-    w = worst_case_sharpness(model, x, y, generator=g, n_iters=4, **kw).value
-    assert rec["worst_sharpness"] == w
+    g = _probe_generator(7, 5, "worst_sharpness_adaptive", torch.device("cpu"))
+    w = worst_case_sharpness(model, x, y, generator=g, n_iters=4, ascent="reference", **kw).value
+    assert rec["worst_sharpness_adaptive"] == w
     w_other = worst_case_sharpness(model, x, y, generator=g, n_iters=4, **{**kw, "rho": 0.1})
     assert w_other.value != w
+
+
+def test_both_scalings_are_recorded_side_by_side(setup):
+    """c = 1 and c = |w| at the same probe point, each with its own noise draws."""
+    model, x, y, cfg = setup
+    names = ["avg_sharpness", "worst_sharpness", "avg_sharpness_adaptive", "worst_sharpness_adaptive"]
+    rec = ProbeSuite({**cfg, "probes": names}, x, y, "cpu")(model, 5)
+    assert set(rec) == {"step", *names}
+    kw = dict(batch_size=16, rho=0.01, params="all")
+    for name, adaptive in (("worst_sharpness", False), ("worst_sharpness_adaptive", True)):
+        g = _probe_generator(7, 5, name, torch.device("cpu"))
+        assert rec[name] == worst_case_sharpness(model, x, y, generator=g, n_iters=4, adaptive=adaptive, **kw).value
+    assert rec["worst_sharpness"] != rec["worst_sharpness_adaptive"]
 
 
 def test_state_dict_resume_reproduces_warm_started_eigenvalue(setup):

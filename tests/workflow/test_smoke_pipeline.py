@@ -124,11 +124,12 @@ def test_figure1_is_written(smoke_repo):
 
 
 def test_primary_figures_are_written(smoke_repo):
-    for name in ("figure2", "figure3", "appendix_feature_rank", "appendix_sharpness_ood"):
+    for name in ("figure2", "figure3", "appendix_feature_rank", "appendix_sharpness_ood", "appendix_sharpness_scaling"):
         for suffix in ("pdf", "png"):
             assert (smoke_repo / "figures" / f"{name}.{suffix}").stat().st_size > 10_000, name
     probes = pd.read_parquet(smoke_repo / "results" / "tables" / "probes.parquet")
-    for column in ("step", "gu_k", "fisher_trace_norm", "avg_sharpness", "worst_sharpness", "feature_rank"):
+    for column in ("step", "gu_k", "fisher_trace_norm", "avg_sharpness", "worst_sharpness", "avg_sharpness_adaptive",
+                   "worst_sharpness_adaptive", "feature_rank"):  # both scalings c, at the same probe points
         assert column in probes.columns, column
     assert probes["step"].min() == 0 and probes["feature_rank"].ge(0).all()
 
@@ -234,6 +235,11 @@ def test_companion_artifacts_exist_and_parse(smoke_repo, smoke_params):
     assert list(fisher["column"]) == ["eta*", "Baseline", "GPx", "GP", "FP", "GPr"]
     assert fisher["paper_id"].tolist() == [76.94, 71.32, 75.68, 75.73, 79.66, 79.76]
     assert "\\textit{79.66}" in (figures / "fisher_table1.tex").read_text()
+    choice = json.loads(next((smoke_repo / "results" / "fisher").glob("eta_star-*.json")).read_text())
+    by_column = fisher.set_index("column")
+    assert by_column.loc["eta*", "lr"] == pytest.approx(choice["eta_star"])  # the checkpoint's choice
+    small = by_column.loc[["Baseline", "GPx", "GP", "FP", "GPr"], "lr"]
+    assert all(lr == pytest.approx(choice["eta_star"] / 10) for lr in small)
     uv = pd.read_csv(figures / "uv_phase_diagram.csv")
     assert set(uv["width"]) == set(smoke_params["experiments"]["uv_model"]["widths"])
     assert uv[["c_loss_mean", "c_max_mean"]].notna().all().all()

@@ -69,15 +69,28 @@ def manifest_json(entries, all_evaluated=False):
     )
 
 
+# experiment -> function(experiment) giving the runs it adds once a checkpoint has run
+# (eta_star.smk); called from input functions, it raises until the checkpoint exists.
+AFTER_CHECKPOINT = {}
+
+
+def experiment_entries(experiment):
+    """An experiment's runs: those known before training, then those a checkpoint adds."""
+    entries = list(experiment_runs(config, experiment))
+    if experiment in AFTER_CHECKPOINT:
+        entries += AFTER_CHECKPOINT[experiment](experiment)
+    return entries
+
+
 def manifest(experiment):
     """The aggregation manifest of one experiment's runs."""
-    return manifest_json(experiment_runs(config, experiment))
+    return manifest_json(experiment_entries(experiment))
 
 
 def run_products(experiment):
     """What aggregating an experiment reads: each run's final/ and, if evaluated, its eval."""
     products = []
-    for run, _ in experiment_runs(config, experiment):
+    for run, _ in experiment_entries(experiment):
         products.append(f"{run_dir(run.run_id)}/final")
         if run.run_id in EVALUATED:
             products.append(eval_path(run.run_id))

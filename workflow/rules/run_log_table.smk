@@ -5,8 +5,7 @@
 rule run_log_table:
     input:
         lambda w: [
-            f"{run_dir(run.run_id)}/final"
-            for run, _ in experiment_runs(config, w.experiment)
+            f"{run_dir(run.run_id)}/final" for run, _ in experiment_entries(w.experiment)
         ],
     output:
         f"{RESULTS}/tables/{{experiment}}_log-{{log}}.parquet",

@@ -1,27 +1,43 @@
 """Runs of the Fisher-explosion experiments (Jastrzebski et al., seed 003), shared by
 ``fisher_table1``, ``fisher_onset`` and ``fisher_explosion`` (settings: ``experiments.fisher``).
 
-* the LR grid: plain SGD runs at ``lr_scales`` x the setup's lr (the reference eta*), with
-  the step decay of App. I.2; the report picks eta* as the grid point with the best final
-  test accuracy and reads the Baseline at ``small_lr_scale`` (10x smaller);
-* the penalties (FP, GP, GPx, GPr) at ``small_lr_scale``, each with its own alpha, the
-  penalty gradient recomputed every ``every`` steps and reused in between (eq. 3);
-* the onset sweep: FP from step E x steps_per_epoch for E in ``onset_epochs`` (Fig. 3).
+* the LR grid: plain SGD runs at ``lr_scales`` x the setup's lr, with the step decay of
+  App. I.2; eta* is the grid point with the best final test accuracy
+  (:mod:`earlyphase.eta_star`);
+* the small-LR runs at ``small_lr_scale`` x eta* (10x smaller, as the paper does): the
+  Baseline (no penalty), the penalties (FP, GP, GPx, GPr), each with its own alpha and the
+  penalty gradient recomputed every ``every`` steps and reused in between (eq. 3), and the
+  onset sweep, FP after E epochs for E in ``onset_epochs`` (Fig. 3).
 
-Grid and penalty runs record tr(F) every ``probe.every`` steps over ``probe.window`` steps
-(``probe`` is merged over the global probe settings), so the tr(F) trajectories and the
-early-tr(F) vs accuracy figure come from the same runs as the table.
+``small_lr_from`` says what ``small_lr_scale`` multiplies. ``eta_star`` (default): eta*
+itself, so the small-LR runs depend on the grid's results; the workflow adds them after a
+Snakemake checkpoint has chosen eta* (:func:`small_lr_runs` with the checkpoint's choice), as
+the stabilization table adds its chosen-k runs. ``reference``: the setup's lr, fixed before
+training (a static DAG; the small-LR runs are ordinary runs of the experiments).
+
+Grid, Baseline and penalty runs record tr(F) every ``probe.every`` steps over
+``probe.window`` steps (``probe`` is merged over the global probe settings), so the tr(F)
+trajectories and the early-tr(F) vs accuracy figure come from the same runs as the table.
 """
 
 from __future__ import annotations
 
-from earlyphase.runs import resolve_run, steps_per_epoch, total_steps
+import math
+
+from earlyphase.interventions.gradient_penalty import onset_after
+from earlyphase.runs import resolve_run, short_hash, steps_per_epoch, total_steps
 
 PENALTY_LABELS = {"fisher": "FP", "gp": "GP", "gpx": "GPx", "gpr": "GPr"}
+SMALL_LR_PARTS = ("baseline", "penalties", "onset")
 
 
 def _spec(config: dict) -> dict:
     return config["experiments"]["fisher"]
+
+
+def after_eta_star(config: dict) -> bool:
+    """Whether the small-LR runs wait for the grid (eta* chosen by the checkpoint)."""
+    return _spec(config).get("small_lr_from", "eta_star") == "eta_star"
 
 
 def fisher_run(config: dict, seed: int, lr_scale: float, penalty: dict | None = None, probe: bool = True):
@@ -47,26 +63,53 @@ def grid_runs(config: dict) -> list:
             for scale in spec["lr_scales"] for seed in spec["seeds"]]
 
 
-def penalty_runs(config: dict) -> list:
-    spec = _spec(config)
-    entries = []
-    for kind in spec["penalties"]:
-        for seed in spec["seeds"]:
-            run = fisher_run(config, seed, spec["small_lr_scale"], penalty_spec(config, kind))
-            entries.append((run, {"row": PENALTY_LABELS[kind], "penalty": kind, "onset_epoch": 0}))
-    return entries
+def grid_tag(config: dict) -> str:
+    """Names the checkpoint's output: the grid's run ids (each hashes its whole config)."""
+    return short_hash(sorted(run.run_id for run, _ in grid_runs(config)))
 
 
-def onset_runs(config: dict) -> list:
+def small_lr_scale(config: dict, eta_star_scale: float) -> float:
+    """lr_scale of the small-LR runs: ``small_lr_scale`` x eta*'s scale, snapped to a grid
+    scale it equals to rounding, so that a Baseline that is a grid point is the grid run."""
+    scale = eta_star_scale * _spec(config)["small_lr_scale"]
+    return next((s for s in _spec(config)["lr_scales"] if math.isclose(s, scale, rel_tol=1e-9)), scale)
+
+
+def small_lr_runs(config: dict, eta_star_scale: float, parts=SMALL_LR_PARTS) -> list:
+    """The Baseline, penalty and onset-sweep runs at ``small_lr_scale`` x the LR of scale
+    ``eta_star_scale`` (eta*'s, or 1.0 for the setup's reference lr), the ``parts`` asked for."""
     spec = _spec(config)
     setup = spec["setup"]
-    spe, steps = steps_per_epoch(config, setup), total_steps(config, setup)
+    scale = small_lr_scale(config, eta_star_scale)
+    mode = spec.get("small_lr_from", "eta_star")
+    labels = {"small_lr_from": mode, "eta_star_scale": float(eta_star_scale)}
     entries = []
-    for epoch in spec["onset_epochs"]:
-        if epoch * spe >= steps:
-            continue
-        for seed in spec["seeds"]:
-            run = fisher_run(config, seed, spec["small_lr_scale"],
-                             penalty_spec(config, "fisher", onset_step=epoch * spe), probe=False)
-            entries.append((run, {"row": "FP onset", "penalty": "fisher", "onset_epoch": epoch}))
+    if "baseline" in parts:
+        entries += [(fisher_run(config, seed, scale), {"row": "Baseline", "penalty": None, "onset_epoch": None,
+                                                       **labels}) for seed in spec["seeds"]]
+    if "penalties" in parts:
+        for kind in spec["penalties"]:
+            for seed in spec["seeds"]:
+                run = fisher_run(config, seed, scale, penalty_spec(config, kind, onset_after(0)))
+                entries.append((run, {"row": PENALTY_LABELS[kind], "penalty": kind, "onset_epoch": 0, **labels}))
+    if "onset" in parts:
+        spe, steps = steps_per_epoch(config, setup), total_steps(config, setup)
+        for epoch in spec["onset_epochs"]:
+            if epoch * spe >= steps:
+                continue
+            for seed in spec["seeds"]:
+                # the penalty from the first step after E epochs, as Table 2's delays are applied
+                run = fisher_run(config, seed, scale, penalty_spec(config, "fisher", onset_after(epoch * spe)),
+                                 probe=False)
+                entries.append((run, {"row": "FP onset", "penalty": "fisher", "onset_epoch": epoch, **labels}))
     return entries
+
+
+def static_small_lr_runs(config: dict, parts=SMALL_LR_PARTS) -> list:
+    """The small-LR runs that are known before training (``small_lr_from: reference``)."""
+    return [] if after_eta_star(config) else small_lr_runs(config, 1.0, parts)
+
+
+def assumed_eta_star_scale(config: dict) -> float:
+    """What the cost model assumes for eta* before the grid ran: the setup's reference lr."""
+    return 1.0

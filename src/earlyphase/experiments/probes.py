@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from earlyphase.experiments.artifact import Artifact
 from earlyphase.report import appendix_feature_rank as appendix_feature_rank_report
+from earlyphase.report import appendix_sharpness_scaling as appendix_sharpness_scaling_report
 from earlyphase.report import figure2 as figure2_report
 from earlyphase.report import figure3 as figure3_report
 from earlyphase.runs import resolve_run, total_steps
@@ -39,7 +40,8 @@ ARTIFACTS = (
         caption=(
             "**Figure 2 (Liu & Gurevych).** Learning dynamics over the early window on CIFAR-10 "
             "(ResNet-18, lr_d): tr(F) (normalized by the number of trainable parameters), S_avg and "
-            "S_worst (ρ = 0.01, un-augmented training points, BatchNorm in eval mode) for standard "
+            "S_worst (ρ = 0.01, perturbation scaling c = 1, un-augmented training points, BatchNorm in "
+            "eval mode; c = |w| in the appendix figure) for standard "
             "training and gradual unfreezing at several k. As in the paper the y-axis is logarithmic "
             "and normalized to [1, 1000] per panel; dotted lines mark the unfreezing steps k, 2k, …"
         ),
@@ -54,7 +56,7 @@ ARTIFACTS = (
         render=figure3_report.render,
         caption=(
             "**Figure 3 (Liu & Gurevych, appendix).** The probe dynamics of Figure 2 on the other "
-            "setups (ResNet-18 on MNIST and CIFAR-100, lr_d): tr(F), S_avg and S_worst over the early "
+            "setups (ResNet-18 on MNIST and CIFAR-100, lr_d): tr(F), S_avg and S_worst (c = 1) over the early "
             "window, standard training and gradual unfreezing at several k; log y-axis normalized to "
             "[1, 1000] per panel, dotted lines at the unfreezing steps."
         ),
@@ -72,6 +74,23 @@ ARTIFACTS = (
             "(singular values above the float32 matrix_rank threshold) and effective rank of the "
             "features fed to the head on the fixed probe points over the first steps, for standard "
             "training and gradual unfreezing at several k; dotted lines at the unfreezing steps."
+        ),
+        category="Primary paper (appendix)",
+    ),
+    Artifact(
+        name="appendix_sharpness_scaling",
+        outputs={"pdf": "appendix_sharpness_scaling.pdf", "png": "appendix_sharpness_scaling.png"},
+        shown=("png",),
+        tables=("probes.parquet",),
+        config_key="probes",
+        render=appendix_sharpness_scaling_report.render,
+        caption=(
+            "**Sharpness scaling (appendix).** S_avg and S_worst over the early window with the "
+            "perturbation scaling c = |w| (adaptive, as in ASAM), recorded at the same probe points as "
+            "Figures 2 and 3, which use c = 1 (the reference code's default; the paper does not say which "
+            "c it used). S_worst with c = |w| ascends in δ/c, which reaches the constrained maximum. Every "
+            "probed setup, standard training and gradual unfreezing at several k; log y-axis normalized "
+            "to [1, 1000] per panel, dotted lines at the unfreezing steps."
         ),
         category="Primary paper (appendix)",
     ),

@@ -14,6 +14,7 @@ Jastrzebski et al.), applied from step d + 1 for each delay d; plus the run with
 from __future__ import annotations
 
 from earlyphase.experiments.artifact import Artifact
+from earlyphase.interventions.gradient_penalty import onset_after
 from earlyphase.report import table2 as table2_report
 from earlyphase.runs import resolve_run, steps_per_epoch
 
@@ -67,7 +68,7 @@ def fisher_penalty_runs(config: dict) -> list:
             penalty = None
             if onset is not None:
                 penalty = {"kind": "fisher", "alpha": spec["alpha"], "every": spec["every"],
-                           "onset_step": onset + 1, "every_mode": "reuse"}
+                           "onset_step": onset_after(onset), "every_mode": "reuse"}
             run = resolve_run(config, setup_name, seed, lr_schedule=schedule, penalty=penalty)
             entries.append((run, {"part": "fisher_penalty", "row": fp_row(onset), "k": onset}))
     return entries

@@ -56,6 +56,13 @@ from .base import Intervention
 KINDS = ("fisher", "gp", "gpr", "gpx")
 
 
+def onset_after(delay_steps: int) -> int:
+    """``onset_step`` of a penalty delayed by ``delay_steps`` optimizer steps: steps count from
+    1, so the penalty starts with the first step after the delay (no delay: step 1). Table 2's
+    delays and the Fisher onset sweep's epochs both go through here."""
+    return int(delay_steps) + 1
+
+
 class GradientPenalty(Intervention):
     compile_conflict = "gradient penalties need double backward"
 

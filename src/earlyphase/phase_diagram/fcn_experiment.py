@@ -19,6 +19,10 @@ Setup (Kalra & Barkeshli 2023, Appendix A, and the authors' public training util
 
 A run whose subset loss exceeds ``stop_loss`` (default 1e5, the divergence threshold of
 :mod:`.critical_constants`) or becomes non-finite stops; later steps are recorded as ``inf``.
+The threshold ``k`` of Definition 1 is applied to that same quantity, ``L_t``: the loss on
+the fixed subset after step t, normalized as above (``0.5 * mean`` over examples and
+classes, the batch-average loss of the paper's Appendix A), which is O(1) at initialization
+-- the paper's reason for a fixed k. The mini-batch loss is recorded but never tested.
 
 Deterministic on CPU for a given ``seed`` (model init, batch order, subset and power-iteration
 start vector each come from their own seeded generator; global RNG state is restored).

@@ -255,7 +255,9 @@ def fisher_trace(
         raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
     check_inputs(inputs, inputs if targets is None else targets)
     n = inputs.shape[0]
-    with probe_mode(model) as m:
+    # Every estimator differentiates: a caller's torch.no_grad() (evaluation code) must not
+    # turn the backward passes off (label sampling below disables grad for itself).
+    with probe_mode(model) as m, torch.enable_grad():
         fmodel = FunctionalModel(m, params)
         n_params = fmodel.n_params
         if n_params == 0:

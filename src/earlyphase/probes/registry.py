@@ -11,6 +11,8 @@ The probes (Liu & Gurevych, Sections 3 and 5, Appendix E.1; Jastrzebski et al. f
 * ``fisher_trace``: tr(F) with labels sampled from the model (:mod:`.fisher_trace`);
 * ``avg_sharpness``: S_avg^rho, Gaussian weight noise (:mod:`.average_sharpness`);
 * ``worst_sharpness``: S_worst^rho by Auto-PGD (:mod:`.worst_case_sharpness`);
+* ``avg_sharpness_adaptive``, ``worst_sharpness_adaptive``: the same with c = |w|
+  (the two above use c = 1; see :data:`SCALINGS`);
 * ``hessian_max_eig``: lambda_max of the loss Hessian (:mod:`.hessian_eigenvalue`);
 * ``feature_rank``: rank of the features fed to the head, opt-in (:mod:`.feature_rank`).
 
@@ -35,7 +37,6 @@ from .worst_case_sharpness import worst_case_sharpness
 SHARED_DEFAULTS: dict[str, Any] = {
     "rho": 0.01,
     "norm": "l2",
-    "adaptive": False,
     "batch_size": 256,  # metric batch (m-sharpness with m = 256)
     "sharpness_params": "all",
     "seed": 0,
@@ -44,12 +45,21 @@ SHARED_DEFAULTS: dict[str, Any] = {
 """Settings more than one probe reads."""
 
 
-def _sharpness_settings(settings: dict[str, Any]) -> dict[str, Any]:
-    """Keyword arguments the two sharpness probes share."""
+SCALINGS = {"unit": "c = 1", "adaptive": "c = |w|"}
+"""Perturbation scalings c of the sharpness probes (:mod:`.scaling`). The paper writes
+δ ~ N(0, ρ² diag(c²)) and ||δ ⊙ c⁻¹|| ≤ ρ without saying which c; both are recorded, each by
+its own probe (``avg_sharpness`` / ``avg_sharpness_adaptive``, likewise ``worst_sharpness``)."""
+DEFAULT_SCALING = "unit"
+"""The scaling Figures 2 and 3 show (the reference code's default); the appendix figure
+``appendix_sharpness_scaling`` shows the other."""
+
+
+def _sharpness_settings(probe: type[Probe], settings: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments the sharpness probes share; c comes from the probe's scaling."""
     return {
         "params": settings["sharpness_params"],
         "rho": float(settings["rho"]),
-        "adaptive": bool(settings["adaptive"]),
+        "adaptive": probe.scaling == "adaptive",
         "loss_fn": settings["loss"],
     }
 
@@ -76,6 +86,7 @@ class FisherTraceProbe(Probe):
 
 class AverageSharpnessProbe(Probe):
     name = "avg_sharpness"
+    scaling = "unit"
     label = r"$S_{avg}^{\rho}$"
     text_label = "S_avg"
     defaults = {"n_draws": 15}
@@ -87,15 +98,26 @@ class AverageSharpnessProbe(Probe):
     def measure(self, model, inputs, targets, generator):
         s = self.settings
         r = average_sharpness(model, inputs, targets, batch_size=int(s["batch_size"]), generator=generator,
-                              n_draws=int(s["n_draws"]), **_sharpness_settings(s))
-        return {"avg_sharpness": r.value}
+                              n_draws=int(s["n_draws"]), **_sharpness_settings(type(self), s))
+        return {self.name: r.value}
+
+
+class AdaptiveAverageSharpnessProbe(AverageSharpnessProbe):
+    name = "avg_sharpness_adaptive"
+    scaling = "adaptive"
+    label = r"$S_{avg}^{\rho}$, $c=|w|$"
+    text_label = "S_avg (adaptive)"
+    defaults = {}
 
 
 class WorstCaseSharpnessProbe(Probe):
     name = "worst_sharpness"
+    scaling = "unit"
     label = r"$S_{worst}^{\rho}$"
     text_label = "S_worst"
-    defaults = {"apgd_iters": 15}
+    # adaptive_ascent: the constraint-consistent ascent in u = δ/c, or the reference's step
+    # (see worst_case_sharpness); the two coincide at c = 1.
+    defaults = {"apgd_iters": 15, "adaptive_ascent": "scaled"}
 
     @classmethod
     def step_equivalents(cls, settings, points):
@@ -104,8 +126,17 @@ class WorstCaseSharpnessProbe(Probe):
     def measure(self, model, inputs, targets, generator):
         s = self.settings
         r = worst_case_sharpness(model, inputs, targets, batch_size=int(s["batch_size"]), generator=generator,
-                                 n_iters=int(s["apgd_iters"]), norm=s["norm"], **_sharpness_settings(s))
-        return {"worst_sharpness": r.value}
+                                 n_iters=int(s["apgd_iters"]), norm=s["norm"], ascent=s["adaptive_ascent"],
+                                 **_sharpness_settings(type(self), s))
+        return {self.name: r.value}
+
+
+class AdaptiveWorstCaseSharpnessProbe(WorstCaseSharpnessProbe):
+    name = "worst_sharpness_adaptive"
+    scaling = "adaptive"
+    label = r"$S_{worst}^{\rho}$, $c=|w|$"
+    text_label = "S_worst (adaptive)"
+    defaults = {}
 
 
 class HessianEigenProbe(Probe):
@@ -174,9 +205,19 @@ class FeatureRankProbe(Probe):
 
 REGISTRY: dict[str, type[Probe]] = {
     p.name: p
-    for p in (FisherTraceProbe, AverageSharpnessProbe, WorstCaseSharpnessProbe, HessianEigenProbe, FeatureRankProbe)
+    for p in (FisherTraceProbe, AverageSharpnessProbe, WorstCaseSharpnessProbe, AdaptiveAverageSharpnessProbe,
+              AdaptiveWorstCaseSharpnessProbe, HessianEigenProbe, FeatureRankProbe)
 }
 """Probe name -> class, in record order."""
+
+
+def with_scaling(name: str, scaling: str) -> str:
+    """The probe that measures ``name``'s quantity with perturbation scaling ``scaling``."""
+    quantity = probe_class(name).quantity
+    for probe in REGISTRY.values():
+        if probe.quantity == quantity and probe.scaling == scaling:
+            return probe.name
+    raise ValueError(f"no probe measures {quantity!r} with scaling {scaling!r}; scalings: {list(SCALINGS)}")
 
 
 def probe_names() -> tuple[str, ...]:
@@ -215,7 +256,9 @@ def make_probe(name: str, settings: dict[str, Any], device: torch.device | str) 
 
 
 __all__ = [
+    "DEFAULT_SCALING",
     "REGISTRY",
+    "SCALINGS",
     "SHARED_DEFAULTS",
     "Probe",
     "default_settings",
@@ -224,4 +267,5 @@ __all__ = [
     "probe_class",
     "probe_names",
     "step_equivalents",
+    "with_scaling",
 ]

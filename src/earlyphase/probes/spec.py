@@ -12,6 +12,10 @@ A probe is one subclass of :class:`Probe` with
 * ``label`` (matplotlib mathtext, for figures) and ``text_label`` (plain text, for table
   rows such as "GU-S_worst");
 * ``default_on``: whether a config without ``probes`` records it;
+* ``scaling`` (sharpness probes): the perturbation scaling c it uses, a key of
+  :data:`earlyphase.probes.registry.SCALINGS`; a probe that measures the same quantity with
+  another c subclasses it and shares its ``quantity`` (default: the name of the first class
+  in the line that names one);
 * :meth:`step_equivalents`: the cost of one call in training steps of batch 128 (a forward
   pass is 1/3 of a step, a forward+backward 1, a Hessian-vector product 2), which
   :mod:`earlyphase.cost` uses without a GPU measurement;
@@ -40,9 +44,13 @@ class Probe:
     text_label: ClassVar[str]
     defaults: ClassVar[dict[str, Any]] = {}
     default_on: ClassVar[bool] = True
+    scaling: ClassVar[str | None] = None
+    quantity: ClassVar[str | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if "quantity" not in cls.__dict__ and "name" in cls.__dict__:
+            cls.quantity = cls.quantity or cls.name  # inherited from a probe it re-scales
         if "columns" not in cls.__dict__ and "name" in cls.__dict__:
             cls.columns = (cls.name,)  # one value, recorded under the probe's name
         if "column" not in cls.__dict__ and getattr(cls, "columns", None):

@@ -6,15 +6,17 @@
 
     {"step": s,
      "fisher_trace": raw, "fisher_trace_norm": raw / n, "n_params_fisher": n,
-     "avg_sharpness": ..., "worst_sharpness": ..., "hessian_max_eig": ...,
+     "avg_sharpness": ..., "worst_sharpness": ...,
+     "avg_sharpness_adaptive": ..., "worst_sharpness_adaptive": ..., "hessian_max_eig": ...,
      "feature_rank": r, "feature_effective_rank": ..., "feature_dim": D}
 
 (only the keys of the configured probes, plus ``step``).
 
 Config keys: ``probes`` (subset of :data:`PROBES`) and the settings of the probes; their
 defaults (:func:`.registry.default_settings`) and what each key means are declared once, by the probe classes
-of :mod:`.registry` (shared keys: ``rho``, ``norm`` ("l2"), ``adaptive``, ``batch_size``
-(metric batch size), ``sharpness_params``, ``seed``, ``loss``).
+of :mod:`.registry` (shared keys: ``rho``, ``norm`` ("l2"), ``batch_size`` (metric batch
+size), ``sharpness_params``, ``seed``, ``loss``). The perturbation scaling c of a sharpness
+probe is part of the probe (``avg_sharpness`` c = 1, ``avg_sharpness_adaptive`` c = |w|).
 
 Reproducibility: every probe gets its own ``torch.Generator`` seeded from
 ``(seed, step, probe name)`` through :class:`numpy.random.SeedSequence`, so a record is a

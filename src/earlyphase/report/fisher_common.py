@@ -2,12 +2,19 @@
 
 Paper values (Table 1 and Table 4, SimpleCNN / CIFAR-10 w/o aug.) and the choice of eta*:
 the LR-grid run (``row == "grid"``) with the best mean final test accuracy over seeds;
-diverged grid points are never chosen. The Baseline is the grid point at the small LR.
+diverged grid points are never chosen (:mod:`earlyphase.eta_star`, the rule the workflow's
+checkpoint applies). The Baseline (``row == "Baseline"``) and the penalties ran at the small
+LR, eta* x small_lr_scale.
 """
 
 from __future__ import annotations
 
 import pandas as pd
+
+from earlyphase.eta_star import choose_eta_star, grid_summary
+
+__all__ = ["PAPER_MAX_TRF", "PAPER_TABLE1", "ROWS", "grid_summary", "pick_eta_star", "small_lr_note",
+           "small_lr_rows"]
 
 #: Table 1, test accuracy (%), SimpleCNN / CIFAR-10 (w/o aug.)
 PAPER_TABLE1 = {"eta*": 76.94, "Baseline": 71.32, "GPx": 75.68, "GP": 75.73, "FP": 79.66, "GPr": 79.76}
@@ -16,23 +23,22 @@ PAPER_MAX_TRF = {"eta*": 24.21, "Baseline": 52.05, "GPx": 47.96, "GP": 25.03, "F
 ROWS = ["eta*", "Baseline", "GPx", "GP", "FP", "GPr"]
 
 
-def grid_summary(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per grid LR: mean/std ID and OOD accuracy, seeds, diverged count."""
-    grid = runs[runs["row"] == "grid"]
-    done = grid[grid["status"] == "completed"]
-    table = done.groupby("lr").agg(id_mean=("id_acc", "mean"), id_std=("id_acc", "std"),
-                                   ood_mean=("ood_acc", "mean"), ood_std=("ood_acc", "std"),
-                                   n_seeds=("seed", "nunique"), lr_scale=("lr_scale", "first"))
-    table = table.reindex(sorted(grid["lr"].unique()))  # grid points where every seed diverged stay, as NaN
-    table.index.name = "lr"
-    table["n_seeds"] = table["n_seeds"].fillna(0).astype(int)
-    table["n_diverged"] = grid[grid["status"] != "completed"].groupby("lr").size()
-    table["n_diverged"] = table["n_diverged"].fillna(0).astype(int)
-    return table.reset_index().sort_values("lr")
-
-
 def pick_eta_star(runs: pd.DataFrame) -> float:
-    table = grid_summary(runs)
-    if table.empty or table["id_mean"].isna().all():
-        raise ValueError("no completed LR-grid run: cannot pick eta*")
-    return float(table.loc[table["id_mean"].idxmax(), "lr"])
+    """eta* by the rule the workflow's checkpoint applies (:mod:`earlyphase.eta_star`)."""
+    return choose_eta_star(runs)["eta_star"]
+
+
+def small_lr_rows(runs: pd.DataFrame) -> pd.DataFrame:
+    """The runs at eta* x small_lr_scale (Baseline, penalties, onset sweep)."""
+    return runs[runs["row"] != "grid"]
+
+
+def small_lr_note(runs: pd.DataFrame) -> str:
+    """Where the small LR came from: eta* chosen after the grid, or the fixed reference lr."""
+    small = small_lr_rows(runs)
+    if small.empty:
+        return ""
+    lr = float(small["lr"].iloc[0])
+    if "small_lr_from" in small and (small["small_lr_from"] == "reference").all():
+        return f"{lr:.3g}, fixed before training as a multiple of the setup's reference LR, not of $\\eta^*$"
+    return f"{lr:.3g} $= \\eta^*/10$, $\\eta^*$ chosen once the grid had finished"

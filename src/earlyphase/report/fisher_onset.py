@@ -2,7 +2,7 @@
 
 x: onset epoch E (0 = from the start; log-scaled with 0 drawn at the left), y: final test
 accuracy (left panel) and CIFAR-10-C accuracy (right panel, not in the paper), mean and std
-over seeds. Horizontal lines: eta* (best LR of the grid) and the Baseline (small LR, no
+over seeds. Horizontal lines: eta* (best LR of the grid) and the Baseline (eta*/10, no
 penalty). The paper's finding: FP closes the gap only when applied early.
 """
 
@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from earlyphase.report._common import save_figure
-from earlyphase.report.fisher_common import grid_summary, pick_eta_star
+from earlyphase.report.fisher_common import grid_summary, pick_eta_star, small_lr_rows
 
 
 def onset_summary(runs: pd.DataFrame) -> pd.DataFrame:
@@ -30,17 +30,18 @@ def plot_onset(runs: pd.DataFrame, out_pdf: Path) -> pd.DataFrame:
     table = onset_summary(runs)
     grid = grid_summary(runs).set_index("lr")
     eta_star = pick_eta_star(runs)
-    penalized = runs[runs["penalty"] == "fisher"]
-    small = float(penalized["lr"].iloc[0]) if len(penalized) else float(grid.index.min())
+    baseline = runs[(runs["row"] == "Baseline") & (runs["status"] == "completed")]
+    small = float(small_lr_rows(runs)["lr"].iloc[0])
     xs = np.maximum(table["onset_epoch"].to_numpy(dtype=float), 0.5)  # E = 0 drawn at 0.5
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
     for ax, key, title in ((axes[0], "id", "test accuracy (%)"), (axes[1], "ood", "CIFAR-10-C accuracy (%)")):
         ax.errorbar(xs, table[f"{key}_mean"], yerr=table[f"{key}_std"].fillna(0), marker="o", capsize=3,
                     label="FP from epoch E")
-        for lr, color, name in ((eta_star, "tab:red", f"η* = {eta_star:.3g}"),
-                                (small, "tab:blue", f"baseline, η = {small:.3g}")):
-            if lr in grid.index and not pd.isna(grid.loc[lr, f"{key}_mean"]):
-                ax.axhline(grid.loc[lr, f"{key}_mean"], color=color, ls="--", lw=1, label=name)
+        references = ((grid.loc[eta_star, f"{key}_mean"], "tab:red", f"η* = {eta_star:.3g}"),
+                      (baseline[f"{key}_acc"].mean(), "tab:blue", f"baseline, η = {small:.3g}"))
+        for level, color, name in references:
+            if not pd.isna(level):
+                ax.axhline(level, color=color, ls="--", lw=1, label=name)
         ax.set_xscale("log", base=2)
         ax.set_xticks(xs, [("0" if e == 0 else f"{e:g}") for e in table["onset_epoch"]])
         ax.set_xlabel("onset epoch E of the Fisher penalty")

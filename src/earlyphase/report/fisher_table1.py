@@ -1,8 +1,8 @@
 """Jastrzebski et al. (2021) Table 1, SimpleCNN / CIFAR-10 w/o aug., beside ours.
 
 Columns eta*, Baseline (the small LR), GPx, GP, FP, GPr. eta* is the LR-grid point with the
-best mean final test accuracy (picked here, from the grid runs); the Baseline is the grid run
-at the configured small LR, where the penalties ran. Rows: test (ID) accuracy with the paper's
+best mean final test accuracy (the checkpoint's rule, applied to the same grid runs); the
+Baseline and the penalties ran at the small LR, eta*/10 by default. Rows: test (ID) accuracy with the paper's
 value, OOD accuracy on CIFAR-10-C (no paper reported one), and the maximum of tr(F) over the
 probed early window with the paper's Table 4 value (ours: the probe's per-example tr(F) on
 fixed training points over the early window only; the paper's: along the whole trajectory).
@@ -17,18 +17,24 @@ import numpy as np
 import pandas as pd
 
 from earlyphase.report._common import write_table
-from earlyphase.report.fisher_common import PAPER_MAX_TRF, PAPER_TABLE1, ROWS, grid_summary, pick_eta_star
+from earlyphase.report.fisher_common import (
+    PAPER_MAX_TRF,
+    PAPER_TABLE1,
+    ROWS,
+    grid_summary,
+    pick_eta_star,
+    small_lr_note,
+    small_lr_rows,
+)
 
 
 def _column_runs(runs: pd.DataFrame) -> dict[str, pd.DataFrame]:
     eta_star = pick_eta_star(runs)
     grid = runs[runs["row"] == "grid"]
-    penalties = runs[runs["row"] != "grid"]
-    small = penalties["lr"].iloc[0] if len(penalties) else grid["lr"].min()
-    columns = {"eta*": grid[np.isclose(grid["lr"], eta_star)],
-               "Baseline": grid[np.isclose(grid["lr"], small)]}
-    for row in ROWS[2:]:
-        columns[row] = penalties[penalties["row"] == row]
+    small = small_lr_rows(runs)
+    columns = {"eta*": grid[np.isclose(grid["lr"], eta_star)]}
+    for row in ROWS[1:]:
+        columns[row] = small[small["row"] == row]
     return columns
 
 
@@ -58,7 +64,7 @@ def _pm(mean, std, digits=2) -> str:
     return f"${mean:.{digits}f} \\pm {0.0 if pd.isna(std) else std:.{digits}f}$"
 
 
-def render_latex(table: pd.DataFrame, grid: pd.DataFrame, note: str = "") -> str:
+def render_latex(table: pd.DataFrame, grid: pd.DataFrame, note: str = "", small_lr: str = "") -> str:
     cols = list(table["column"])
     t = table.set_index("column")
     head = " & ".join(c.replace("eta*", "$\\eta^*$") for c in cols)
@@ -87,8 +93,9 @@ def render_latex(table: pd.DataFrame, grid: pd.DataFrame, note: str = "") -> str
     caption = ("SimpleCNN on CIFAR-10 without augmentation (Jastrzebski et al., Table 1): final test accuracy (\\%), "
                f"mean $\\pm$ std over $n={n.min()}$--${n.max()}$ seeds; italics: the paper. "
                f"$\\eta^*$ is the best point of our LR grid ({grid_text}); Baseline and the penalties use the "
-               "small LR. OOD: CIFAR-10-C accuracy averaged over corruptions and severities (not reported by the "
-               "paper). tr(F): maximum of the per-example Fisher trace over the probed early window.")
+               f"small LR{f' ({small_lr})' if small_lr else ''}. OOD: CIFAR-10-C accuracy averaged over "
+               "corruptions and severities (not reported by the paper). tr(F): maximum of the per-example "
+               "Fisher trace over the probed early window.")
     diverged = table[table["n_diverged"] > 0]
     if len(diverged):
         eta = "$\\eta^*$"
@@ -104,4 +111,4 @@ def render(tables: list[pd.DataFrame], out: Path, note: str = "") -> None:
     runs = tables[0]
     probes = tables[1] if len(tables) > 1 else pd.DataFrame()
     table = fisher_table(runs, probes)
-    write_table(table, render_latex(table, grid_summary(runs), note), out)
+    write_table(table, render_latex(table, grid_summary(runs), note, small_lr_note(runs)), out)

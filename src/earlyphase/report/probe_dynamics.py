@@ -1,11 +1,13 @@
 """Figures 2 and 3 of Liu & Gurevych: probe dynamics over the early window.
 
 Per setup and metric (tr(F) normalized by the number of trainable parameters, S_avg,
-S_worst), one curve for standard training and one per unfreezing interval k, all at
-lr_d; dotted vertical marks in the curve's colour at the unfreezing steps k, 2k, ..., kL
-inside the window. As in the paper the y-axis is logarithmic and normalized to [0, 1000]
-for visualization: per panel, ``1 + 999 (v - min) / (max - min)`` over all its curves
-(the +1 keeps the minimum on the log axis). Several seeds: their mean.
+S_worst with the default perturbation scaling c, ``registry.DEFAULT_SCALING``; the appendix
+figure ``appendix_sharpness_scaling`` shows S_avg and S_worst with the other c), one curve
+for standard training and one per unfreezing interval k, all at lr_d; dotted vertical marks
+in the curve's colour at the unfreezing steps k, 2k, ..., kL inside the window. As in the
+paper the y-axis is logarithmic and normalized to [0, 1000] for visualization: per panel,
+``1 + 999 (v - min) / (max - min)`` over all its curves (the +1 keeps the minimum on the
+log axis). Several seeds: their mean.
 
 The seed's Figure 2 shows CIFAR-10 (ResNet-18) and its Figure 3 the other data sets;
 :mod:`.figure2` and :mod:`.figure3` select the setups this way.
@@ -20,14 +22,22 @@ import pandas as pd
 import seaborn as sns
 
 from earlyphase.models import num_blocks
-from earlyphase.probes.registry import probe_class
+from earlyphase.probes.registry import DEFAULT_SCALING, probe_class, with_scaling
 from earlyphase.report._common import save_figure
 from earlyphase.report.paper_values import SETUP_TITLES
 
-# The probes of Figures 2 and 3, by the column each plots (tr(F) normalized), with their labels.
-METRICS = {probe_class(name).column: probe_class(name).label
-           for name in ("fisher_trace", "avg_sharpness", "worst_sharpness")}
 FIGURE2_SETUPS = ("cifar10-resnet18",)
+
+
+def sharpness_metrics(scaling: str) -> dict[str, str]:
+    """Column -> label of S_avg and S_worst with perturbation scaling ``scaling``."""
+    names = [with_scaling(name, scaling) for name in ("avg_sharpness", "worst_sharpness")]
+    return {probe_class(name).column: probe_class(name).label for name in names}
+
+
+# The probes of Figures 2 and 3, by the column each plots (tr(F) normalized), with their labels.
+METRICS = {probe_class("fisher_trace").column: probe_class("fisher_trace").label,
+           **sharpness_metrics(DEFAULT_SCALING)}
 
 
 def curve_label(k) -> str:
@@ -47,8 +57,11 @@ def normalized_curves(probes: pd.DataFrame, metric: str) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True) if out else curves.assign(value=[])
 
 
-def plot_dynamics(probes: pd.DataFrame, setups: list[str], out_stem: Path | str, title: str) -> None:
-    metrics = [m for m in METRICS if m in probes.columns]
+def plot_dynamics(probes: pd.DataFrame, setups: list[str], out_stem: Path | str, title: str,
+                  columns: dict[str, str] | None = None) -> None:
+    """``columns``: column -> label of the panels (default: :data:`METRICS`)."""
+    columns = METRICS if columns is None else columns
+    metrics = [m for m in columns if m in probes.columns]
     if not setups or not metrics:
         raise ValueError(f"nothing to plot: setups {setups}, probe columns {sorted(probes.columns)}")
     sns.set_theme(style="whitegrid", context="paper", font_scale=1.0)
@@ -76,7 +89,7 @@ def plot_dynamics(probes: pd.DataFrame, setups: list[str], out_stem: Path | str,
             ax.set_yscale("log")
             ax.set_ylim(0.8, 1500)
             ax.set_xlim(0, window)
-            ax.set_title(f"{SETUP_TITLES.get(setup, setup)}: {METRICS[metric]}", fontsize=9)
+            ax.set_title(f"{SETUP_TITLES.get(setup, setup)}: {columns[metric]}", fontsize=9)
             ax.set_xlabel("step" if row == len(setups) - 1 else "")
             ax.set_ylabel("normalized (log)" if col == 0 else "")
     handles, labels = axes[0, 0].get_legend_handles_labels()

@@ -14,9 +14,10 @@ import pandas as pd
 
 from earlyphase.aggregate import summarize
 from earlyphase.report._common import latex_escape, write_table
-from earlyphase.report.paper_values import SETUP_TITLES, TABLE1
+from earlyphase.report.paper_values import SETUP_TITLES, TABLE1, V1_OPTIMIZER
 
 ROW_ORDER = ["lr_d", "lr_d + GU", "0.1·lr_d", "0.1·lr_d + GU"]
+OPTIMIZER_NAMES = {"sgd": "SGD", "adamw": "AdamW", "adam": "Adam"}
 
 
 def table1_frame(runs: pd.DataFrame) -> pd.DataFrame:
@@ -99,10 +100,29 @@ def render_latex(table: pd.DataFrame, caption_note: str = "") -> str:
     return "\n".join(lines)
 
 
+def optimizer_note(runs: pd.DataFrame) -> str:
+    """Which optimizer v1's printed numbers come from where the seed's Table 3 says otherwise,
+    and which each of our columns used (an SGD variant column appears when it is configured)."""
+    sentences = []
+    for dataset, (v1, table3) in V1_OPTIMIZER.items():
+        ours = runs[runs["dataset"] == dataset] if "dataset" in runs else runs.iloc[:0]
+        if ours.empty:
+            continue
+        sentence = (f" The paper's {dataset.upper()} values (arXiv v1) were trained with {v1}, the seed's "
+                    f"Table 3 lists {table3}")
+        if "optimizer" in ours:
+            used = ours.groupby("setup", sort=False)["optimizer"].first()
+            sentence += "; ours: " + ", ".join(f"{SETUP_TITLES.get(s, s)} {OPTIMIZER_NAMES.get(o, o)}"
+                                               for s, o in used.items())
+        sentences.append(latex_escape(sentence) + ".")
+    return "".join(sentences)
+
+
 def write_table1(runs: pd.DataFrame, tex_path: Path | str, caption_note: str = "") -> None:
     """``tex_path`` and the CSV beside it."""
     table = table1_frame(runs)
-    write_table(table, render_latex(table, caption_note), Path(tex_path))
+    note = (optimizer_note(runs) + " " + caption_note).strip()
+    write_table(table, render_latex(table, note), Path(tex_path))
 
 
 def render(tables: list[pd.DataFrame], out: Path, note: str = "") -> None:

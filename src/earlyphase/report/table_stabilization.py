@@ -1,6 +1,7 @@
 """arXiv v1 Table 2 of Liu & Gurevych: gradual unfreezing at the k chosen by Algorithm 2.
 
-Per setup and metric (S_worst, S_avg, tr(F)) of the head-only probe run: the chosen k,
+Per setup and metric (S_worst, S_avg with c = 1 and with c = |w|, tr(F)) of the head-only
+probe run: the chosen k,
 the ID/OOD accuracy of GU at that k (mean ± std over seeds) and the win rate, the share of
 the random k (<= 800) whose mean OOD accuracy is below the chosen k's, each beside the
 paper's value. The lr_d standard training row gives the reference. CSV beside the .tex.
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from earlyphase.probes.registry import probe_class
 from earlyphase.report._common import begin_table, delta, end_table, grouped_rows, latex_escape, num, pm, write_table
 from earlyphase.report.paper_values import SETUP_TITLES, STABILIZATION
 from earlyphase.stabilization import METRIC_LABELS, win_rate
@@ -39,7 +41,8 @@ def stabilization_frame(runs: pd.DataFrame) -> pd.DataFrame:
             chosen = data[(data["role"] == "chosen") & (data["metric"] == metric)]
             stats = _stats(chosen)
             wr = win_rate(stats["ood_mean"], random_values)
-            paper = STABILIZATION.get((setup, metric), (None,) * 4)
+            # the paper does not say which c its sharpness used: its value stands beside both
+            paper = STABILIZATION.get((setup, probe_class(metric).quantity), (None,) * 4)
             rows.append({
                 "setup": setup, "method": f"GU-{METRIC_LABELS[metric]}", "metric": metric,
                 "k": int(chosen["chosen_k"].iloc[0]), "stabilized": bool(chosen["stabilized"].iloc[0]),
@@ -77,7 +80,9 @@ def render_latex(table: pd.DataFrame, note: str = "") -> str:
     caption = ("Gradual unfreezing at the $k$ chosen by the stabilization heuristic (Algorithm 2 of Liu \\& "
                "Gurevych, arXiv v1) on each probe of a head-only run; accuracy mean $\\pm$ std ($n$ seeds); win "
                "rate: share of random $k \\le 800$ (count in parentheses) with lower mean OOD accuracy. Paper: v1 "
-               "Table 2 (n/r: not reported). $^\\dagger$: the signal never stabilized inside the window (last "
+               "Table 2 (n/r: not reported), beside both perturbation scalings of a sharpness probe "
+               "(c = 1, and $c = |w|$ marked adaptive), since the paper does not say which it used. "
+               "$^\\dagger$: the signal never stabilized inside the window (last "
                "probe step used).")
     return end_table(lines, caption, "tab:stabilization", note)
 
