@@ -70,12 +70,12 @@ def cmd_train(args) -> int:
 
     from earlyphase.train import train_run
 
-    torch.set_num_threads(args.threads)
-    if args.deterministic:
-        from earlyphase.acceleration import apply_deterministic_cuda
+    from earlyphase.acceleration import configure_cuda
 
-        apply_deterministic_cuda()
-    fast = {"precision": args.precision, "channels_last": args.channels_last, "compile": args.compile}
+    torch.set_num_threads(args.threads)
+    configure_cuda(args.deterministic)
+    fast = {"precision": args.precision, "channels_last": args.channels_last, "compile": args.compile,
+            "cuda_graphs": args.cuda_graphs}
     with _job_device(args.device) as device:
         status = train_run(args.config, args.run_dir, args.data, device=device, fast=fast,
                            checkpoint_every=args.checkpoint_every, progress=not args.no_progress)
@@ -226,8 +226,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="default: on for CUDA")
     p.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
                    help="torch.compile the forward pass (falls back to eager if it fails)")
+    p.add_argument("--cuda-graphs", action=argparse.BooleanOptionalAction, default=None,
+                   help="replay the full-batch update as a CUDA graph (CUDA only; eager for penalty runs)")
     p.add_argument("--deterministic", action="store_true",
-                   help="deterministic CUDA kernels (slower; see docs/performance.md)")
+                   help="deterministic CUDA kernels (slower; see docs/performance.md); "
+                        "without it cuDNN autotunes its convolutions")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_train)
 

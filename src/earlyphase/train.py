@@ -136,6 +136,7 @@ class Trainer:
         for intervention in self.interventions:
             intervention.setup(self.model, self.optimizer)
         self.probes = self._build_probes() if config.get("probe") else None
+        self.graphed = self._build_graphed_update()
 
         self.step = 0
         self.log_rows: list[dict] = []
@@ -145,6 +146,18 @@ class Trainer:
         self._loss_sum = torch.zeros((), device=self.device, dtype=torch.float64)
         self._correct = torch.zeros((), device=self.device, dtype=torch.long)
         self._seen = 0
+
+    def _build_graphed_update(self):
+        """The CUDA-graph replay of the update (``fast.cuda_graphs``), or None (eager)."""
+        if not self.fast.cuda_graphs:
+            return None
+        from earlyphase.cuda_graph_step import GraphedUpdate, graph_conflict
+
+        conflict = graph_conflict(self.optimizer, self.interventions)
+        if conflict:
+            self.fast = self.fast.without_cuda_graphs(conflict)
+            return None
+        return GraphedUpdate(self.model, self.optimizer, self._update, self.config["batch_size"])
 
     # ------------------------------------------------------------------ probes
     def _build_probes(self):
@@ -202,7 +215,7 @@ class Trainer:
             "probe_rows": self.probe_rows,
             "test_rows": self.test_rows,
             "accumulators": (self._loss_sum.cpu(), self._correct.cpu(), self._seen),
-            "rng": rng_state(),
+            "rng": rng_state(self.device),
             "config": self.config,
         }
 
@@ -243,7 +256,16 @@ class Trainer:
             intervention.before_step(self.step, self.model, self.optimizer)
         inputs, targets = self._batch(self.step)
         inputs = self.fast.prepare_inputs(inputs)
-        with self.fast.autocast(self.device):  # bf16 on the fast path; weights stay fp32
+        if self.graphed is not None:
+            self.graphed(inputs, targets)  # the captured update, or the eager one
+        else:
+            self._update(inputs, targets)
+        self._seen += len(targets)
+
+    def _update(self, inputs: torch.Tensor, targets: torch.Tensor, capturing: bool = False) -> None:
+        """Forward, loss and penalties, backward, optimizer step, and the device-side
+        loss/accuracy sums: tensor work only, so that it can be captured in a CUDA graph."""
+        with self.fast.autocast(self.device, cache=not capturing):  # bf16 on the fast path
             logits = self.train_forward(inputs)
             loss = F.cross_entropy(logits, targets)
             objective = loss
@@ -257,7 +279,6 @@ class Trainer:
         # Accumulate on the device; the host reads them only every `log_every` steps.
         self._loss_sum += loss.detach().double() * len(targets)
         self._correct += (logits.detach().argmax(1) == targets).sum()
-        self._seen += len(targets)
 
     def _flush_log(self) -> bool:
         """Record the mean loss/accuracy since the last flush; False when it is not finite."""
@@ -308,6 +329,10 @@ class Trainer:
         failure = getattr(self.train_forward, "failure", None)
         if failure:
             fast["compile"], fast["compile_disabled_because"] = False, failure
+        if self.graphed is not None:
+            fast["cuda_graph_replay"] = self.graphed.describe()
+            if self.graphed.failure:
+                fast["cuda_graphs"], fast["cuda_graphs_disabled_because"] = False, self.graphed.failure
         name = torch.cuda.get_device_name(self.device) if self.device.type == "cuda" else "cpu"
         return {"device": str(self.device), "device_name": name, "torch": torch.__version__,
                 "fast": fast}
