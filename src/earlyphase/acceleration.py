@@ -55,9 +55,9 @@ and records why). Probes never see the compiled wrapper: they take the eager mod
 from __future__ import annotations
 
 import contextlib
-import warnings
 import os
 import tempfile
+import warnings
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 

@@ -68,9 +68,8 @@ def _job_device(requested: str):
 def cmd_train(args) -> int:
     import torch
 
-    from earlyphase.train import train_run
-
     from earlyphase.acceleration import configure_cuda
+    from earlyphase.train import train_run
 
     torch.set_num_threads(args.threads)
     configure_cuda(args.deterministic)

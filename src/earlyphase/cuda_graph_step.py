@@ -63,9 +63,9 @@ class GraphedUpdate:
         self.replays = 0
         self._key = None
         self._eager_under_key = 0
-        self._graph: torch.cuda.CUDAGraph | None = None
+        self._graph = None
         self._static: tuple[torch.Tensor, torch.Tensor] | None = None
-        self._side = torch.cuda.Stream()
+        self._side = self._side_stream()
 
     def state_key(self, inputs: torch.Tensor) -> tuple:
         params = list(self.model.parameters())
@@ -76,19 +76,31 @@ class GraphedUpdate:
                 tuple(group["lr"] for group in self.optimizer.param_groups),
                 tuple(p.data_ptr() for p in params), tuple(buffers))
 
-    def _eager_on_side_stream(self, inputs, targets) -> None:
+    # The CUDA-specific pieces (a test replaces them to check the bookkeeping on a CPU).
+    def _side_stream(self):
+        return torch.cuda.Stream()
+
+    def _warm_up(self, inputs, targets) -> None:
+        """One eager update on a side stream, as CUDA graph capture requires."""
         self._side.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(self._side):
             self.update(inputs, targets, False)
         torch.cuda.current_stream().wait_stream(self._side)
 
-    def _capture(self, inputs, targets) -> None:
-        static_inputs, static_targets = inputs.clone(), targets.clone()
-        self.optimizer.zero_grad(set_to_none=True)  # gradients are allocated inside the graph
+    def _record(self, static_inputs, static_targets):
         graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(graph):
             self.update(static_inputs, static_targets, True)
-        self._graph, self._static = graph, (static_inputs, static_targets)
+        return graph
+
+    def _replay(self, graph) -> None:
+        graph.replay()
+
+    def _capture(self, inputs, targets) -> None:
+        static_inputs, static_targets = inputs.clone(), targets.clone()
+        self.optimizer.zero_grad(set_to_none=True)  # gradients are allocated inside the graph
+        self._graph = self._record(static_inputs, static_targets)
+        self._static = (static_inputs, static_targets)
         self.captures += 1
 
     def __call__(self, inputs: torch.Tensor, targets: torch.Tensor) -> None:
@@ -100,7 +112,7 @@ class GraphedUpdate:
             self._key, self._eager_under_key = key, 0
             self._graph = self._static = None
         if self._graph is None and self._eager_under_key < WARMUP_STEPS:
-            self._eager_on_side_stream(inputs, targets)
+            self._warm_up(inputs, targets)
             self._eager_under_key += 1
             # Creating optimizer state changes the key: the first steps may warm up anew.
             self._key = self.state_key(inputs)
@@ -114,14 +126,13 @@ class GraphedUpdate:
                 self._capture(inputs, targets)
             except RuntimeError as err:  # capture failed before any kernel ran: step eagerly
                 self._give_up(f"CUDA graph capture failed: {' '.join(str(err).split())[:300]}")
-                torch.cuda.synchronize()
                 self.update(inputs, targets, False)
                 return
             self._key = self.state_key(inputs)
         static_inputs, static_targets = self._static
         static_inputs.copy_(inputs)
         static_targets.copy_(targets)
-        self._graph.replay()
+        self._replay(self._graph)
         self.replays += 1
 
     def _give_up(self, reason: str) -> None:

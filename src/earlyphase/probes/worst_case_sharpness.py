@@ -35,7 +35,9 @@ from ``generator`` is used instead.
 
 Cost per batch: ``n_iters`` forward+backward passes plus one forward pass.  The loss of
 each iterate is read off the forward pass that computes its gradient (δ₀ = 0 gives the clean
-loss), and the gradient of the best point is cached for restarts.
+loss), and the gradient of the best point is cached for restarts.  The search steers on
+the host (best loss, step halving), so each iteration reads its loss and gradient norm,
+together, in one host synchronisation.
 """
 
 from __future__ import annotations
@@ -86,28 +88,34 @@ class WorstCaseSharpness:
     """Maximizing δ per batch (only with ``return_deltas=True``)."""
 
 
+def _grad_norm(g) -> Tensor:
+    return torch.sqrt(sum(v.double().pow(2).sum() for v in g.values()))
+
+
 def _loss_and_grad(fmodel, delta, x, y, loss_fn):
+    """Loss, gradient and the gradient's L2 norm at ``delta``; one host read for both numbers."""
     leaves = fmodel.leaves(delta)
     with torch.enable_grad():
         loss = loss_fn(fmodel(leaves, x), y)
         grads = torch.autograd.grad(loss, list(leaves.values()), allow_unused=True)
-    return float(loss.detach()), grads_or_zeros(leaves, grads)
+    g = grads_or_zeros(leaves, grads)
+    value, gnorm = torch.stack([loss.detach().double(), _grad_norm(g)]).tolist()
+    return value, g, gnorm
 
 
 def _search_batch(fmodel, x, y, loss_fn, scale, rho, n_iters, generator, checkpoints):
     delta = fmodel.zeros()
     prev = fmodel.zeros()
     step = prev_step = 2 * rho
-    loss, g = _loss_and_grad(fmodel, delta, x, y, loss_fn)
+    loss, g, gnorm = _loss_and_grad(fmodel, delta, x, y, loss_fn)
     clean = best = prev_best = loss
     best_delta = {n: d.clone() for n, d in delta.items()}
-    best_grad = g
+    best_grad = (g, gnorm)
     n_updates, last_cp = 0, 0
     for i in range(n_iters):
-        gnorm = float(torch.sqrt(sum(v.double().pow(2).sum() for v in g.values())))
         if gnorm == 0.0:  # undefined direction: take a random one (see module docstring)
             g = {n: randn_like(v, generator) for n, v in g.items()}
-            gnorm = float(torch.sqrt(sum(v.double().pow(2).sum() for v in g.values())))
+            gnorm = float(_grad_norm(g))
         z = {}
         for n, d in delta.items():
             s = g[n] * (step / gnorm)
@@ -119,15 +127,15 @@ def _search_batch(fmodel, x, y, loss_fn, scale, rho, n_iters, generator, checkpo
         prev, delta = delta, new
         # loss (and gradient, for the next step) at the new iterate
         if i < n_iters - 1:
-            loss, g = _loss_and_grad(fmodel, delta, x, y, loss_fn)
+            loss, g, gnorm = _loss_and_grad(fmodel, delta, x, y, loss_fn)
         else:
             with torch.no_grad():
                 params = {n: fmodel.base[n] + delta[n] for n in delta}
-                loss, g = float(loss_fn(fmodel(params, x), y)), None
+                loss, g, gnorm = float(loss_fn(fmodel(params, x), y)), None, None
         if loss > best:
             best = loss
             best_delta = {n: d.clone() for n, d in delta.items()}
-            best_grad = g
+            best_grad = (g, gnorm)
             n_updates += 1
         if i in checkpoints:
             cond1 = n_updates < MIN_UPDATE_RATIO * (i - last_cp)
@@ -139,9 +147,9 @@ def _search_batch(fmodel, x, y, loss_fn, scale, rho, n_iters, generator, checkpo
                 if i < n_iters - 1:
                     delta = {n: d.clone() for n, d in best_delta.items()}
                     prev = {n: d.clone() for n, d in best_delta.items()}
-                    g = best_grad
+                    g, gnorm = best_grad
                     if g is None:  # best is the final iterate: never reached here
-                        loss, g = _loss_and_grad(fmodel, delta, x, y, loss_fn)
+                        loss, g, gnorm = _loss_and_grad(fmodel, delta, x, y, loss_fn)
     return clean, best, best_delta
 
 
