@@ -66,18 +66,31 @@ def _job_device(requested: str):
 
 
 def cmd_train(args) -> int:
+    import signal
+
     import torch
 
     from earlyphase.acceleration import configure_cuda
-    from earlyphase.train import train_run
+    from earlyphase.train import RunInterrupted, Trainer
 
     torch.set_num_threads(args.threads)
     configure_cuda(args.deterministic)
     fast = {"precision": args.precision, "channels_last": args.channels_last, "compile": args.compile,
             "cuda_graphs": args.cuda_graphs}
     with _job_device(args.device) as device:
-        status = train_run(args.config, args.run_dir, args.data, device=device, fast=fast,
-                           checkpoint_every=args.checkpoint_every, progress=not args.no_progress)
+        trainer = Trainer(args.config, args.run_dir, args.data, device=device, fast=fast,
+                          checkpoint_every=args.checkpoint_every,
+                          checkpoint_minutes=args.checkpoint_minutes or None,
+                          progress=not args.no_progress)
+        # A scheduler ends a job with SIGTERM (then SIGKILL): save the last step and stop.
+        previous = signal.signal(signal.SIGTERM, lambda *_: setattr(trainer, "stop_requested", True))
+        try:
+            status = trainer.run()
+        except RunInterrupted as err:
+            print(f"earlyphase train: {err}", file=sys.stderr)
+            return 128 + signal.SIGTERM
+        finally:
+            signal.signal(signal.SIGTERM, previous)
     print(json.dumps(status))
     return 0
 
@@ -218,7 +231,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run-dir", required=True)
     p.add_argument("--data", required=True, help="clean data folder")
     p.add_argument("--device", default="auto")
-    p.add_argument("--checkpoint-every", type=int, default=500)
+    p.add_argument("--checkpoint-every", type=int, default=500,
+                   help="steps between resume checkpoints (0: none by step count)")
+    p.add_argument("--checkpoint-minutes", type=float, default=None,
+                   help="wall-clock minutes between resume checkpoints, written in the background (0: none)")
     p.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
     p.add_argument("--precision", choices=["fp32", "bf16"], help="default: bf16 on CUDA, fp32 on CPU")
     p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,

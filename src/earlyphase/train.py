@@ -9,6 +9,12 @@ early window (the paper's protocol), and writes the run folder:
 
 ``final/`` appears atomically, only when the run is complete. A rerun after an
 interruption resumes from ``checkpoint.pt`` and produces bit-identical results on CPU.
+
+Checkpoints are due by wall clock (``checkpoint_minutes``, the pipeline's setting: every
+10 minutes) and/or every ``checkpoint_every`` steps (small runs and tests), and when the
+process is asked to stop (SIGTERM, e.g. a scheduler's time limit: the state of the last
+finished step is saved and the job exits with :class:`RunInterrupted`). They are written
+by a background thread from a host copy (:mod:`earlyphase.checkpoint_writer`).
 A run whose loss becomes NaN/inf stops and is recorded as diverged instead of failing.
 
 Interventions (gradual unfreezing, LR schedules, penalties, warm start) are small objects
@@ -37,6 +43,7 @@ from tqdm.auto import tqdm
 
 from earlyphase.acceleration import FastPath, optimizer_options
 from earlyphase.atomic import atomic_path
+from earlyphase.checkpoint_writer import CheckpointWriter
 from earlyphase.batches import BatchStream, Normalizer, stream_generator, to_nchw_tensor
 from earlyphase.data.loaders import load_clean
 from earlyphase.device import pick_device
@@ -53,6 +60,10 @@ class CorruptCheckpointError(RuntimeError):
     """A resume checkpoint that cannot be read."""
 
 
+class RunInterrupted(RuntimeError):
+    """The run stopped on request (SIGTERM) after saving its checkpoint; a rerun resumes."""
+
+
 PAUSE_ENV, RELEASE_ENV = "EARLYPHASE_TEST_PAUSE_AT", "EARLYPHASE_TEST_RELEASE"
 
 
@@ -66,12 +77,16 @@ def pause_point(point: str) -> None:
     file ``$EARLYPHASE_TEST_RELEASE`` exists (forever without it), so a robustness test can
     SIGKILL it at a known spot. See tests/robustness and docs/robustness.md.
     """
-    if os.environ.get(PAUSE_ENV) != point:
+    if not pausing_at(point):
         return
     print(f"EARLYPHASE_PAUSED {point}", file=sys.stderr, flush=True)
     release = os.environ.get(RELEASE_ENV)
     while not (release and os.path.exists(release)):
         time.sleep(0.05)
+
+
+def pausing_at(point: str) -> bool:
+    return os.environ.get(PAUSE_ENV) == point
 
 
 def build_optimizer(config: dict, model: torch.nn.Module,
@@ -103,8 +118,9 @@ class Trainer:
     """State of one run; :meth:`run` trains from step 1 (or the checkpoint) to the end."""
 
     def __init__(self, config: dict, run_dir: Path | str, data_dir: Path | str, *,
-                 device: str = "auto", checkpoint_every: int = 500, progress: bool = True,
-                 fast: dict | FastPath | None = None):
+                 device: str = "auto", checkpoint_every: int | None = 500,
+                 checkpoint_minutes: float | None = None, progress: bool = True,
+                 fast: dict | FastPath | None = None, clock=time.monotonic):
         self.config = config
         self.run_dir = Path(run_dir)
         self.device = pick_device(device)
@@ -113,7 +129,13 @@ class Trainer:
         for intervention in self.interventions:
             if self.fast.compile and intervention.compile_conflict:
                 self.fast = self.fast.without_compile(intervention.compile_conflict)
-        self.checkpoint_every = checkpoint_every
+        self.checkpoint_every = checkpoint_every or None  # 0 / None: no step-based checkpoints
+        self.checkpoint_seconds = None if checkpoint_minutes is None else 60.0 * checkpoint_minutes
+        self.clock = clock
+        self._last_checkpoint = clock()
+        self.stop_requested = False  # set by a signal handler (cli): checkpoint, then stop
+        self.writer = CheckpointWriter(self.run_dir / CHECKPOINT_NAME,
+                                       during_write=lambda state: pause_point(f"checkpoint:{state['step']}"))
         self.progress = progress
         seed_everything(config["seed"])
 
@@ -178,7 +200,7 @@ class Trainer:
         if self.probes is None or self.step % probe["every"] or self.step > probe["window"]:
             return
         record = self.probes(self.model, self.step)
-        pause_point(f"probe:{self.step}")
+        self._pause(f"probe:{self.step}")
         record["step"] = self.step
         self.probe_rows.append(record)
 
@@ -219,10 +241,26 @@ class Trainer:
             "config": self.config,
         }
 
-    def save_checkpoint(self) -> None:
-        with atomic_path(self.run_dir / CHECKPOINT_NAME) as partial:
-            torch.save(self._checkpoint_state(), partial)
-            pause_point(f"checkpoint:{self.step}")
+    def save_checkpoint(self, wait: bool = False) -> None:
+        """Copy the state of the current step and write it in the background (``wait``: to
+        disk before returning)."""
+        self.writer.save(self._checkpoint_state())
+        self._last_checkpoint = self.clock()
+        if wait:
+            self.writer.wait()
+
+    def checkpoint_due(self) -> bool:
+        if self.checkpoint_every and self.step % self.checkpoint_every == 0:
+            return True
+        return (self.checkpoint_seconds is not None
+                and self.clock() - self._last_checkpoint >= self.checkpoint_seconds)
+
+    def _pause(self, point: str) -> None:
+        """:func:`pause_point`, with the checkpoint in flight on disk first (a test that
+        kills the process there knows which checkpoint it leaves)."""
+        if pausing_at(point):
+            self.writer.wait()
+        pause_point(point)
 
     def try_resume(self) -> bool:
         path = self.run_dir / CHECKPOINT_NAME
@@ -313,10 +351,16 @@ class Trainer:
                 bar.set_postfix(loss=f"{self.log_rows[-1]['loss']:.3f}")
             self._maybe_probe()
             self._maybe_test()
-            if self.step % self.checkpoint_every == 0 and self.step < total:
+            if self.step < total and self.checkpoint_due():
                 self.save_checkpoint()
-            pause_point(f"step:{self.step}")
+            self._pause(f"step:{self.step}")
+            if self.stop_requested and self.step < total:
+                self.save_checkpoint(wait=True)
+                bar.close()
+                raise RunInterrupted(f"stopped on request after step {self.step}; its checkpoint "
+                                     f"{self.run_dir / CHECKPOINT_NAME} is saved, a rerun resumes")
         bar.close()
+        self.writer.wait()  # a checkpoint still in flight must not outlive final/
         if self.status["status"] == "running":
             self.status = {"status": "completed", "diverged_at": None}
         self.status["steps"] = self.step
