@@ -43,8 +43,8 @@ from tqdm.auto import tqdm
 
 from earlyphase.acceleration import FastPath, optimizer_options
 from earlyphase.atomic import atomic_path
-from earlyphase.checkpoint_writer import CheckpointWriter
 from earlyphase.batches import BatchStream, Normalizer, stream_generator, to_nchw_tensor
+from earlyphase.checkpoint_writer import CheckpointWriter
 from earlyphase.data.loaders import load_clean
 from earlyphase.device import pick_device
 from earlyphase.interventions import build_interventions
