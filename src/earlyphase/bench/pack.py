@@ -1,0 +1,89 @@
+"""Aggregate throughput of K training runs sharing one device (``--pack K``).
+
+K processes (spawned, as K jobs of the workflow would be) each build the Trainer of one
+run on the same device, warm up, report ready and wait; when all are ready they start
+together and time the same number of steps. The aggregate is every image trained divided
+by the time from the first start to the last end (a conservative measure: a member that
+finished early counts as idle). On CUDA each process has its own context; whether they
+overlap or time-slice is the device's business (with MPS running they share the SMs).
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import queue
+import time
+
+import torch
+
+HANG_GUARD_S = 900  # a member that never gets ready (build, compile) is a failure, not a hang
+
+
+def _synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _member(index: int, spec: dict, ready, start, results) -> None:
+    """One run of the pack (runs in a child process)."""
+    try:
+        from earlyphase.acceleration import configure_cuda
+
+        from .fast_loop import build_trainer, trainer_step
+        from .workloads import WORKLOADS
+
+        torch.set_num_threads(spec["threads"])
+        configure_cuda(deterministic=not spec["cudnn_benchmark"])
+        device = torch.device(spec["device"])
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+        trainer = build_trainer(WORKLOADS[spec["workload"]], spec["batch_size"], spec["width"],
+                                spec["n_images"], device, spec["fast"])
+        step = trainer_step(trainer)
+        for _ in range(spec["warmup"]):
+            step()
+        _synchronize(device)
+        ready.put(index)
+        start.wait()
+        begin = time.monotonic()
+        for _ in range(spec["steps"]):
+            step()
+        _synchronize(device)
+        end = time.monotonic()
+        results.put({"index": index, "begin": begin, "end": end,
+                     "images": spec["steps"] * spec["batch_size"],
+                     "fast": trainer.execution()["fast"]})
+    except BaseException as err:  # noqa: BLE001 - reported to the parent, which fails loudly
+        results.put({"index": index, "error": f"{type(err).__name__}: {err}"})
+        ready.put(index)
+
+
+def pack_throughput(k: int, spec: dict) -> dict:
+    """Run a pack of ``k`` members of ``spec`` (see :func:`_member`); aggregate images/s."""
+    context = mp.get_context("spawn")  # a CUDA context must not be forked
+    ready, results, start = context.Queue(), context.Queue(), context.Event()
+    members = [context.Process(target=_member, args=(i, spec, ready, start, results), daemon=True)
+               for i in range(k)]
+    for member in members:
+        member.start()
+    try:
+        for _ in range(k):
+            ready.get(timeout=HANG_GUARD_S)
+        start.set()
+        rows = [results.get(timeout=HANG_GUARD_S) for _ in range(k)]
+    except queue.Empty:
+        raise RuntimeError(f"pack of {k}: a member did not report within {HANG_GUARD_S} s") from None
+    finally:
+        start.set()
+        for member in members:
+            member.join(timeout=60)
+            if member.is_alive():
+                member.kill()
+    errors = [row["error"] for row in rows if "error" in row]
+    if errors:
+        raise RuntimeError(f"pack of {k}: {errors[0]}")
+    span = max(r["end"] for r in rows) - min(r["begin"] for r in rows)
+    rows.sort(key=lambda r: r["index"])
+    return {"k": k, "images_per_s": sum(r["images"] for r in rows) / span, "seconds": span,
+            "per_run_images_per_s": [r["images"] / (r["end"] - r["begin"]) for r in rows],
+            "fast": rows[0]["fast"]}
