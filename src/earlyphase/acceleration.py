@@ -153,13 +153,16 @@ class FastPath:
         return asdict(self)
 
 
-def optimizer_options(device: torch.device, kind: str) -> dict:
-    """Extra keyword arguments of the optimizer constructor: ``fused=True`` on CUDA.
+def optimizer_options(device: torch.device, kind: str, cuda_graphs: bool = False) -> dict:
+    """Extra keyword arguments of the optimizer constructor: ``fused=True`` on CUDA, and
+    for Adam/AdamW under CUDA graphs ``capturable=True`` (step counters on the device).
 
     The fused kernels skip parameters whose ``grad`` is ``None`` as the for-loop ones do, so
     frozen blocks still get no update, no weight decay and no optimizer state.
     """
     if device.type == "cuda" and kind in ("sgd", "adam", "adamw"):
+        if cuda_graphs and kind in ("adam", "adamw"):
+            return {"fused": True, "capturable": True}
         return {"fused": True}
     return {}
 

@@ -319,6 +319,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reference", default="bench/throughput_reference.json", help="measured per-step costs")
     p.add_argument("--device-name", default=None, help="use the measurement of this device (substring)")
     p.add_argument("--config-json", default=None, help="resolved config (JSON) instead of --params")
+    p.add_argument("--gpus", type=int, default=1, help="G: GPUs for the wall-clock estimate")
+    p.add_argument("--pack", type=int, default=None,
+                   help="K: training runs per GPU (default: the config's gpu_slots, else 1)")
     p.add_argument("--out", default=None, help="also write the report here")
     p.set_defaults(func=cmd_cost)
     return parser

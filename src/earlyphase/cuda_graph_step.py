@@ -17,8 +17,9 @@ So a gradual-unfreezing run recaptures once per frozen set, an LR switch once mo
 
 What stays eager, always correct: any batch of another shape (the last partial batch of
 an epoch), runs whose interventions add a penalty (double backward, a term that changes
-from step to step), optimizers other than SGD (Adam's bias correction reads a host step
-counter), and everything after a failed capture (the error is recorded once and the run
+from step to step), optimizers other than SGD and Adam/AdamW (those only when built with
+``capturable=True``, which the Trainer does for this path: their step counters then live on
+the device), and everything after a failed capture (the error is recorded once and the run
 continues eagerly), or after ``MAX_CAPTURES`` captures (a key that keeps changing).
 """
 
@@ -38,8 +39,11 @@ def graph_conflict(optimizer: torch.optim.Optimizer, interventions) -> str | Non
     """Why this run cannot be captured at all, or None."""
     from earlyphase.interventions.base import Intervention
 
-    if not isinstance(optimizer, torch.optim.SGD):
-        return f"CUDA graphs: only SGD updates are captured, this run uses {type(optimizer).__name__}"
+    if isinstance(optimizer, torch.optim.Adam | torch.optim.AdamW):
+        if not all(group.get("capturable") for group in optimizer.param_groups):
+            return "CUDA graphs: Adam/AdamW must be built with capturable=True (step counts on the device)"
+    elif not isinstance(optimizer, torch.optim.SGD):
+        return f"CUDA graphs: only SGD, Adam and AdamW updates are captured, not {type(optimizer).__name__}"
     for intervention in interventions:
         if type(intervention).penalty is not Intervention.penalty:
             return f"CUDA graphs: {type(intervention).__name__} adds a penalty; penalty runs stay eager"

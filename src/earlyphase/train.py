@@ -89,11 +89,11 @@ def pausing_at(point: str) -> bool:
     return os.environ.get(PAUSE_ENV) == point
 
 
-def build_optimizer(config: dict, model: torch.nn.Module,
-                    device: torch.device | None = None) -> torch.optim.Optimizer:
+def build_optimizer(config: dict, model: torch.nn.Module, device: torch.device | None = None,
+                    cuda_graphs: bool = False) -> torch.optim.Optimizer:
     params = list(model.parameters())
     kind, lr, wd = config["optimizer"], config["lr"], config["weight_decay"]
-    fused = optimizer_options(device or torch.device("cpu"), kind)  # fused=True on CUDA
+    fused = optimizer_options(device or torch.device("cpu"), kind, cuda_graphs)  # fused=True on CUDA
     if kind == "sgd":
         return torch.optim.SGD(params, lr=lr, momentum=config["momentum"], weight_decay=wd, **fused)
     if kind == "adamw":
@@ -154,7 +154,7 @@ class Trainer:
         self.model = build_run_model(config).to(self.device)
         self.fast.prepare_model(self.model)  # channels_last
         self.train_forward = self.fast.training_forward(self.model)  # model, or torch.compile'd
-        self.optimizer = build_optimizer(config, self.model, self.device)
+        self.optimizer = build_optimizer(config, self.model, self.device, self.fast.cuda_graphs)
         for intervention in self.interventions:
             intervention.setup(self.model, self.optimizer)
         self.probes = self._build_probes() if config.get("probe") else None

@@ -230,5 +230,9 @@ def test_cuda_graphs_fall_back_cleanly_off_cuda_and_for_penalties(tmp_path, smok
     penalty = {**config, "penalty": {"kind": "fisher", "alpha": 0.01, "every": 1}}
     assert "penalty" in graph_conflict(trainer.optimizer, build_interventions(penalty))
     adam = torch.optim.Adam(trainer.model.parameters())
-    assert "only SGD" in graph_conflict(adam, [])
+    assert "capturable=True" in graph_conflict(adam, [])
+    assert graph_conflict(torch.optim.AdamW(trainer.model.parameters(), capturable=True), []) is None
+    assert "not RMSprop" in graph_conflict(torch.optim.RMSprop(trainer.model.parameters()), [])
+    assert acceleration.optimizer_options(torch.device("cuda"), "adamw", cuda_graphs=True) == {
+        "fused": True, "capturable": True}
     assert graph_conflict(trainer.optimizer, build_interventions(config)) is None

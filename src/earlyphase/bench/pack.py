@@ -40,10 +40,11 @@ def _member(index: int, spec: dict, ready, start, results) -> None:
         trainer = build_trainer(WORKLOADS[spec["workload"]], spec["batch_size"], spec["width"],
                                 spec["n_images"], device, spec["fast"])
         step = trainer_step(trainer)
+        built = time.monotonic()
         for _ in range(spec["warmup"]):
             step()
         _synchronize(device)
-        ready.put(index)
+        ready.put((index, built))
         start.wait()
         begin = time.monotonic()
         for _ in range(spec["steps"]):
@@ -55,7 +56,7 @@ def _member(index: int, spec: dict, ready, start, results) -> None:
                      "fast": trainer.execution()["fast"]})
     except BaseException as err:  # noqa: BLE001 - reported to the parent, which fails loudly
         results.put({"index": index, "error": f"{type(err).__name__}: {err}"})
-        ready.put(index)
+        ready.put((index, None))
 
 
 def pack_throughput(k: int, spec: dict) -> dict:
@@ -64,11 +65,13 @@ def pack_throughput(k: int, spec: dict) -> dict:
     ready, results, start = context.Queue(), context.Queue(), context.Event()
     members = [context.Process(target=_member, args=(i, spec, ready, start, results), daemon=True)
                for i in range(k)]
+    spawned = time.monotonic()
     for member in members:
         member.start()
+    built = []
     try:
         for _ in range(k):
-            ready.get(timeout=HANG_GUARD_S)
+            built.append(ready.get(timeout=HANG_GUARD_S)[1])
         start.set()
         rows = [results.get(timeout=HANG_GUARD_S) for _ in range(k)]
     except queue.Empty:
@@ -84,6 +87,10 @@ def pack_throughput(k: int, spec: dict) -> dict:
         raise RuntimeError(f"pack of {k}: {errors[0]}")
     span = max(r["end"] for r in rows) - min(r["begin"] for r in rows)
     rows.sort(key=lambda r: r["index"])
+    # Start-up of a job: a fresh interpreter, imports, CUDA context, data and model (the
+    # members start together, so with K > 1 it includes their contention).
+    startup = sum(t - spawned for t in built) / k
     return {"k": k, "images_per_s": sum(r["images"] for r in rows) / span, "seconds": span,
+            "startup_seconds": startup,
             "per_run_images_per_s": [r["images"] / (r["end"] - r["begin"]) for r in rows],
             "fast": rows[0]["fast"]}

@@ -15,7 +15,8 @@ Layout::
                        "probe_point": [{"arch", "shape", "width", "probe", "seconds",
                                         "train_steps", **probe settings}],
                        "pack": [{"arch", "shape", "batch_size", "width", "k",
-                                 "images_per_s", "ratio_vs_k1", "ratio_vs_reference"}]}]}
+                                 "images_per_s", "ratio_vs_k1", "ratio_vs_reference",
+                                 "startup_seconds"}]}]}
 
 ``pack`` (from ``--pack``): aggregate images/s of K concurrent runs on the device, the
 packing factor the cost model applies (``ratio_vs_k1``).
@@ -58,7 +59,7 @@ def measurement(result: dict, label: str) -> dict:
         "arch": WORKLOADS[row["workload"]].arch, "shape": WORKLOADS[row["workload"]].shape,
         "batch_size": settings["batch_size"], "width": settings["width"], "k": row["k"],
         "images_per_s": row["images_per_s"], "ratio_vs_k1": row["ratio_vs_k1"],
-        "ratio_vs_reference": row["ratio_vs_reference"],
+        "ratio_vs_reference": row["ratio_vs_reference"], "startup_seconds": row["startup_seconds"],
     } for row in result.get("pack", [])]
     return {"device": result["device"]["name"], "device_type": result["device"]["type"],
             "date": result["date"], "label": label, "torch": result["torch"],
