@@ -4,9 +4,6 @@ settings, call patterns and bookkeeping it relies on (no GPU needed)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -19,8 +16,6 @@ from earlyphase.models._common import global_average_pool
 from earlyphase.probes import average_sharpness, hessian_max_eigenvalue, worst_case_sharpness
 from earlyphase.probes.base import probe_mode
 from earlyphase.probes.suite import ProbeSuite
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("memory_format", [torch.contiguous_format, torch.channels_last])
@@ -43,26 +38,35 @@ def test_no_model_uses_adaptive_pooling(arch):
     assert adaptive == []
 
 
-def test_deterministic_cli_runs_train_and_probes_and_repeats_exactly(tmp_path, smoke_params,
-                                                                     shapes_clean_dir):
-    run = runs.resolve_run(smoke_params, "cifar10-resnet18", seed=1, gu_k=2, steps=4, probe=True)
-    config = {**run.config, "batch_size": 32, "log_every": 2}
-    config["probe"] = {**config["probe"], "every": 2, "window": 4, "points": 16, "batch_size": 8,
-                       "n_draws": 2, "apgd_iters": 2, "eig_iters": 2,
-                       "probes": ["fisher_trace", "avg_sharpness", "worst_sharpness", "hessian_max_eig"]}
-    env = {"PYTHONPATH": str(REPO / "src"), "CUDA_VISIBLE_DEVICES": "", "PATH": "/usr/bin:/bin"}
-    weights = []
-    for name in ("a", "b"):
-        result = subprocess.run(
-            [sys.executable, "-m", "earlyphase", "train", "--config", json.dumps(config),
-             "--run-dir", str(tmp_path / name), "--data", str(shapes_clean_dir), "--deterministic",
-             "--no-progress"], capture_output=True, text=True, env=env, timeout=600)
-        assert result.returncode == 0, result.stderr[-3000:]
-        weights.append(torch.load(tmp_path / name / "final" / "model.pt", weights_only=False)["model"])
-    for key, tensor in weights[0].items():
-        assert torch.equal(tensor, weights[1][key]), key
-    assert ((tmp_path / "a" / "final" / "probes.parquet").read_bytes()
-            == (tmp_path / "b" / "final" / "probes.parquet").read_bytes())
+def test_deterministic_training_and_probes_run_and_repeat_exactly(tmp_path):
+    from earlyphase.bench import determinism
+
+    # Two `earlyphase train --deterministic` processes (gradual unfreezing, every default probe).
+    result = determinism.main(["--device", "cpu", "--workload", "resnet18-cifar", "--batch-size", "16",
+                               "--width", "0.125", "--steps", "4", "--points", "16",
+                               "--out", str(tmp_path / "determinism.json")])
+    assert result["identical"] and result["different_tensors"] == {}
+    assert result["tables_identical"] == {"train_log.parquet": True, "probes.parquet": True}
+    assert result["probe_records"] == 3 and result["tensors"] > 100  # steps 0, 2, 4; every tensor
+    assert json.loads((tmp_path / "determinism.json").read_text())["identical"] is True
+
+
+def test_the_determinism_check_sees_a_one_bit_difference(tmp_path):
+    import pandas as pd
+
+    from earlyphase.bench.determinism import compare
+
+    for name, bump in (("a", 0.0), ("b", 1e-7)):
+        final = tmp_path / name
+        final.mkdir()
+        weight = torch.ones(3)
+        weight[1] += bump
+        torch.save({"model": {"w": weight, "b": torch.zeros(2)}}, final / "model.pt")
+        for table in ("train_log.parquet", "probes.parquet"):
+            pd.DataFrame({"step": [1], "loss": [0.5]}).to_parquet(final / table)
+    result = compare(tmp_path / "a", tmp_path / "b")
+    assert not result["identical"] and list(result["different_tensors"]) == ["w"]
+    assert compare(tmp_path / "a", tmp_path / "a")["identical"]
 
 
 def test_cudnn_autotunes_unless_deterministic(monkeypatch):

@@ -24,7 +24,7 @@ import sys
 
 import torch
 
-from earlyphase.acceleration import configure_cuda
+from earlyphase.acceleration import FastPath, configure_cuda
 from earlyphase.train import pick_device
 
 from .fast_loop import build_trainer, trainer_step
@@ -68,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--precision", choices=["fp32", "bf16"], help="fast path (device default)")
     p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--compile-backend", default="inductor",
+                   help="torch.compile backend (aot_eager: the same graphs, no code generation)")
     p.add_argument("--cuda-graphs", action=argparse.BooleanOptionalAction, default=None,
                    help="replay the update as a CUDA graph (falls back to eager off CUDA)")
     p.add_argument("--cudnn-benchmark", action=argparse.BooleanOptionalAction, default=True,
@@ -138,8 +140,9 @@ def run(args) -> dict:
     probe_settings = dict(PROBE_PRESETS[sizes["probe_preset"]])
     if args.probe_points is not None:
         probe_settings["points"] = args.probe_points
-    fast = {"precision": args.precision, "channels_last": args.channels_last,
-            "compile": args.compile, "cuda_graphs": args.cuda_graphs}
+    fast = FastPath.resolve({"precision": args.precision, "channels_last": args.channels_last,
+                             "compile": args.compile, "cuda_graphs": args.cuda_graphs}, device,
+                            compile_backend=args.compile_backend)
     info = describe_device(device)
     peak = info["peak_bf16_dense_tflops"]
     n_images = max(batch * (warmup + steps + 1), probe_settings["points"])
