@@ -53,7 +53,8 @@ def test_cpu_mode_runs_every_step_into_one_folder(tmp_path):
 
 def test_summary_of_a_partial_folder_says_what_is_missing(tmp_path):
     (tmp_path / "steps.tsv").write_text("bench_main\ttimeout\t240\t124\npack\tskipped (budget)\t0\t-\n")
-    (tmp_path / "cost_k8.txt").write_text("target runs ...\nall  480  1  2  3  4  5  6  7.0  8.0  9.0  1.5  25.5  25.5\n")
+    cost_row = "all  480  1  2  3  4  5  6  7.0  8.0  9.0  1.5  25.5  25.5"  # ... total, wall h
+    (tmp_path / "cost_k8.txt").write_text(f"target runs ...\n{cost_row}\n")
     summary = summarize(tmp_path)
     assert summary["training"] == [] and summary["pack"] == [] and summary["determinism"] is None
     assert summary["cost_all_gpu_hours"] == {"8": 25.5}
