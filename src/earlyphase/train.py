@@ -9,13 +9,13 @@ early window (the paper's protocol), and writes the run folder:
 
 ``final/`` appears atomically, only when the run is complete. A rerun after an
 interruption resumes from ``checkpoint.pt`` and produces bit-identical results on CPU.
+A run whose loss becomes NaN/inf stops and is recorded as diverged instead of failing.
 
 Checkpoints are due by wall clock (``checkpoint_minutes``, the pipeline's setting: every
 10 minutes) and/or every ``checkpoint_every`` steps (small runs and tests), and when the
 process is asked to stop (SIGTERM, e.g. a scheduler's time limit: the state of the last
 finished step is saved and the job exits with :class:`RunInterrupted`). They are written
 by a background thread from a host copy (:mod:`earlyphase.checkpoint_writer`).
-A run whose loss becomes NaN/inf stops and is recorded as diverged instead of failing.
 
 Interventions (gradual unfreezing, LR schedules, penalties, warm start) are small objects
 the loop calls at named points (:mod:`earlyphase.interventions.base`); step ``i`` counts
