@@ -93,7 +93,8 @@ class GraphedUpdate:
 
     def _record(self, static_inputs, static_targets):
         graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
+        # thread_local: the checkpoint writer thread may run meanwhile (it touches no CUDA).
+        with torch.cuda.graph(graph, capture_error_mode="thread_local"):
             self.update(static_inputs, static_targets, True)
         return graph
 

@@ -128,7 +128,8 @@ def _pack_rows(args, name, batch, width, steps, warmup, n_images, device, fast,
 
 def run(args) -> dict:
     device = pick_device(args.device)
-    configure_cuda(deterministic=not args.cudnn_benchmark)
+    configure_cuda(deterministic=False)  # as a training job; --no-cudnn-benchmark only drops autotuning
+    torch.backends.cudnn.benchmark = args.cudnn_benchmark
     quick = args.quick or device.type != "cuda"
     sizes = dict(QUICK if quick else FULL)
     for key in ("batch_size", "width", "steps", "warmup", "probe_preset"):

@@ -33,7 +33,8 @@ def _member(index: int, spec: dict, ready, start, results) -> None:
         from .workloads import WORKLOADS
 
         torch.set_num_threads(spec["threads"])
-        configure_cuda(deterministic=not spec["cudnn_benchmark"])
+        configure_cuda(deterministic=False)
+        torch.backends.cudnn.benchmark = spec["cudnn_benchmark"]
         device = torch.device(spec["device"])
         if device.type == "cuda":
             torch.cuda.set_device(device)
