@@ -241,9 +241,9 @@ class Trainer:
             "config": self.config,
         }
 
-    def save_checkpoint(self, wait: bool = False) -> None:
-        """Copy the state of the current step and write it in the background (``wait``: to
-        disk before returning)."""
+    def save_checkpoint(self, wait: bool = True) -> None:
+        """Copy the state of the current step and write it: on disk when this returns, or,
+        with ``wait=False`` (the loop), in the background while training goes on."""
         self.writer.save(self._checkpoint_state())
         self._last_checkpoint = self.clock()
         if wait:
@@ -352,10 +352,10 @@ class Trainer:
             self._maybe_probe()
             self._maybe_test()
             if self.step < total and self.checkpoint_due():
-                self.save_checkpoint()
+                self.save_checkpoint(wait=False)
             self._pause(f"step:{self.step}")
             if self.stop_requested and self.step < total:
-                self.save_checkpoint(wait=True)
+                self.save_checkpoint()
                 bar.close()
                 raise RunInterrupted(f"stopped on request after step {self.step}; its checkpoint "
                                      f"{self.run_dir / CHECKPOINT_NAME} is saved, a rerun resumes")
