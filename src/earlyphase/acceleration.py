@@ -12,11 +12,20 @@ beside ``device``, has three switches:
 * ``channels_last``: the model's 4-d parameters and every input batch use the NHWC memory
   layout, which tensor-core convolutions prefer. Values are unchanged; only strides differ.
 * ``compile``: the model's forward (and, through AOTAutograd, its backward) goes through
-  ``torch.compile``; the optimizer step stays eager. See "compile and gradual unfreezing".
+  ``torch.compile`` with static shapes (``dynamic=False``: the full batch and the last
+  partial batch of an epoch are two graphs, never a dynamic-shape one), and inductor's
+  caches live in one folder shared by every job (:func:`compile_cache_dir`), so only the
+  first job of a grid pays for code generation. The optimizer step stays eager. See
+  "compile and gradual unfreezing".
+* ``cuda_graphs``: the whole update (forward, loss, backward, optimizer step, loss
+  accumulation) of a full batch is captured once in a CUDA graph and replayed
+  (:mod:`earlyphase.cuda_graph_step`); CUDA only (elsewhere it is switched off and the
+  reason recorded), off by default.
 
 Defaults: ``bf16`` + ``channels_last`` on CUDA, ``fp32`` without either on CPU; ``compile``
-is off unless asked for. On CUDA the SGD / Adam / AdamW optimizers are also built with
-``fused=True`` (:func:`optimizer_options`).
+and ``cuda_graphs`` are off unless asked for. On CUDA the SGD / Adam / AdamW optimizers are
+also built with ``fused=True`` (:func:`optimizer_options`), and a job that is not
+``--deterministic`` lets cuDNN autotune its convolutions (:func:`configure_cuda`).
 
 These are *execution* settings, like the device: they are not part of a run's config, so
 they never change its run id. But bf16 results differ numerically from fp32 ones (about
@@ -46,15 +55,19 @@ and records why). Probes never see the compiled wrapper: they take the eager mod
 from __future__ import annotations
 
 import contextlib
+import os
+import tempfile
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 
 import torch
 from torch import nn
 
 PRECISIONS = ("fp32", "bf16")
 _AUTOCAST_DTYPES = {"bf16": torch.bfloat16}
-FAST_KEYS = ("precision", "channels_last", "compile")
+FAST_KEYS = ("precision", "channels_last", "compile", "cuda_graphs")
+COMPILE_CACHE_ENV = "EARLYPHASE_COMPILE_CACHE"
 # Dynamo compiles one graph per frozen set; enough for every model of the zoo, with room
 # for the train/eval switches of `freeze_bn_stats`.
 _RECOMPILE_LIMIT = 64
@@ -63,8 +76,8 @@ _RECOMPILE_LIMIT = 64
 def default_fast(device: torch.device) -> dict:
     """The defaults of the fast block on ``device``: bf16 + channels_last on CUDA, fp32 on CPU."""
     if device.type == "cuda":
-        return {"precision": "bf16", "channels_last": True, "compile": False}
-    return {"precision": "fp32", "channels_last": False, "compile": False}
+        return {"precision": "bf16", "channels_last": True, "compile": False, "cuda_graphs": False}
+    return {"precision": "fp32", "channels_last": False, "compile": False, "cuda_graphs": False}
 
 
 @dataclass(frozen=True)
@@ -76,6 +89,8 @@ class FastPath:
     compile: bool = False
     compile_backend: str = "inductor"
     compile_disabled_because: str | None = field(default=None, compare=False)
+    cuda_graphs: bool = False
+    cuda_graphs_disabled_because: str | None = field(default=None, compare=False)
 
     def __post_init__(self):
         if self.precision not in PRECISIONS:
@@ -93,18 +108,29 @@ class FastPath:
             raise ValueError(f"unknown fast-path settings {unknown}; valid: {list(FAST_KEYS)}")
         settings = default_fast(device)
         settings.update({k: v for k, v in spec.items() if v is not None})
-        return cls(precision=settings["precision"], channels_last=bool(settings["channels_last"]),
-                   compile=bool(settings["compile"]), compile_backend=compile_backend)
+        path = cls(precision=settings["precision"], channels_last=bool(settings["channels_last"]),
+                   compile=bool(settings["compile"]), compile_backend=compile_backend,
+                   cuda_graphs=bool(settings["cuda_graphs"]))
+        if path.cuda_graphs and device.type != "cuda":
+            path = path.without_cuda_graphs(f"CUDA graphs need a CUDA device, this job runs on {device.type}")
+        return path
 
     def without_compile(self, reason: str) -> FastPath:
-        return FastPath(self.precision, self.channels_last, False, self.compile_backend, reason)
+        return replace(self, compile=False, compile_disabled_because=reason)
+
+    def without_cuda_graphs(self, reason: str) -> FastPath:
+        return replace(self, cuda_graphs=False, cuda_graphs_disabled_because=reason)
 
     # ------------------------------------------------------------------ step pieces
-    def autocast(self, device: torch.device):
-        """Context for the forward pass and loss: bf16 autocast, or nothing in fp32."""
+    def autocast(self, device: torch.device, cache: bool = True):
+        """Context for the forward pass and loss: bf16 autocast, or nothing in fp32.
+
+        ``cache=False`` while a CUDA graph is captured (autocast's weight-cast cache would
+        hand the graph tensors that live outside it)."""
         if self.precision == "fp32":
             return contextlib.nullcontext()
-        return torch.autocast(device_type=device.type, dtype=_AUTOCAST_DTYPES[self.precision])
+        return torch.autocast(device_type=device.type, dtype=_AUTOCAST_DTYPES[self.precision],
+                              cache_enabled=cache)
 
     def prepare_model(self, model: nn.Module) -> nn.Module:
         """Put the model's parameters in the chosen memory layout (in place)."""
@@ -127,19 +153,48 @@ class FastPath:
         return asdict(self)
 
 
-def optimizer_options(device: torch.device, kind: str) -> dict:
-    """Extra keyword arguments of the optimizer constructor: ``fused=True`` on CUDA.
+def optimizer_options(device: torch.device, kind: str, cuda_graphs: bool = False) -> dict:
+    """Extra keyword arguments of the optimizer constructor: ``fused=True`` on CUDA, and
+    for Adam/AdamW under CUDA graphs ``capturable=True`` (step counters on the device).
 
     The fused kernels skip parameters whose ``grad`` is ``None`` as the for-loop ones do, so
     frozen blocks still get no update, no weight decay and no optimizer state.
     """
     if device.type == "cuda" and kind in ("sgd", "adam", "adamw"):
+        if cuda_graphs and kind in ("adam", "adamw"):
+            return {"fused": True, "capturable": True}
         return {"fused": True}
     return {}
 
 
+def compile_cache_dir(env=None) -> Path:
+    """Inductor's cache folder, shared by every job of a user on a machine (or cluster).
+
+    ``$EARLYPHASE_COMPILE_CACHE`` when set (point it at a shared file system on a cluster),
+    else ``$TORCHINDUCTOR_CACHE_DIR``, else ``<tmp>/earlyphase-inductor-<uid>``. Compiled
+    graphs are keyed by their content, so jobs of different runs reuse each other's.
+    """
+    env = os.environ if env is None else env
+    for name in (COMPILE_CACHE_ENV, "TORCHINDUCTOR_CACHE_DIR"):
+        if env.get(name):
+            return Path(env[name])
+    return Path(tempfile.gettempdir()) / f"earlyphase-inductor-{os.getuid()}"
+
+
+def use_persistent_compile_cache() -> Path:
+    """Point inductor (FX graph and AOTAutograd caches, Triton kernels) at
+    :func:`compile_cache_dir`; inductor reads these variables when it compiles."""
+    folder = compile_cache_dir()
+    os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(folder)
+    os.environ.setdefault("TORCHINDUCTOR_FX_GRAPH_CACHE", "1")
+    os.environ.setdefault("TORCHINDUCTOR_AUTOGRAD_CACHE", "1")
+    os.environ.setdefault("TRITON_CACHE_DIR", str(folder / "triton"))
+    return folder
+
+
 class CompiledForward:
-    """``torch.compile(model)`` that falls back to the eager ``model`` if compiling fails.
+    """``torch.compile(model, dynamic=False)`` that falls back to the eager ``model`` if
+    compiling fails.
 
     Only errors raised by TorchDynamo or the compiler backend trigger the fallback (they are
     raised before the graph runs, so no BatchNorm statistic has been updated); any other
@@ -156,7 +211,10 @@ class CompiledForward:
                 break
         self.model = model
         self.backend = backend
-        self.compiled = torch.compile(model, backend=backend)
+        self.cache_dir = use_persistent_compile_cache()
+        # Static shapes: the last partial batch gets a graph of its own instead of turning
+        # every later graph into a slower dynamic-shape one.
+        self.compiled = torch.compile(model, backend=backend, dynamic=False)
         self.failure: str | None = None
 
     def __call__(self, inputs: torch.Tensor) -> torch.Tensor:
@@ -170,6 +228,19 @@ class CompiledForward:
                 warnings.warn(f"torch.compile failed, training continues eagerly: {self.failure}",
                               RuntimeWarning, stacklevel=2)
         return self.model(inputs)
+
+
+def configure_cuda(deterministic: bool) -> None:
+    """The process-wide cuDNN / cuBLAS settings of a job, before its first CUDA work.
+
+    Deterministic: :func:`apply_deterministic_cuda`. Otherwise cuDNN autotunes: it times
+    the candidate convolution algorithms once per shape and keeps the fastest (a training
+    step has two shapes, the full and the last partial batch). Harmless on a CPU job.
+    """
+    if deterministic:
+        apply_deterministic_cuda()
+    else:
+        torch.backends.cudnn.benchmark = True
 
 
 def apply_deterministic_cuda() -> None:

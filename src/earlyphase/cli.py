@@ -66,19 +66,31 @@ def _job_device(requested: str):
 
 
 def cmd_train(args) -> int:
+    import signal
+
     import torch
 
-    from earlyphase.train import train_run
+    from earlyphase.acceleration import configure_cuda
+    from earlyphase.train import RunInterrupted, Trainer
 
     torch.set_num_threads(args.threads)
-    if args.deterministic:
-        from earlyphase.acceleration import apply_deterministic_cuda
-
-        apply_deterministic_cuda()
-    fast = {"precision": args.precision, "channels_last": args.channels_last, "compile": args.compile}
+    configure_cuda(args.deterministic)
+    fast = {"precision": args.precision, "channels_last": args.channels_last, "compile": args.compile,
+            "cuda_graphs": args.cuda_graphs}
     with _job_device(args.device) as device:
-        status = train_run(args.config, args.run_dir, args.data, device=device, fast=fast,
-                           checkpoint_every=args.checkpoint_every, progress=not args.no_progress)
+        trainer = Trainer(args.config, args.run_dir, args.data, device=device, fast=fast,
+                          checkpoint_every=args.checkpoint_every,
+                          checkpoint_minutes=args.checkpoint_minutes or None,
+                          progress=not args.no_progress)
+        # A scheduler ends a job with SIGTERM (then SIGKILL): save the last step and stop.
+        previous = signal.signal(signal.SIGTERM, lambda *_: setattr(trainer, "stop_requested", True))
+        try:
+            status = trainer.run()
+        except RunInterrupted as err:
+            print(f"earlyphase train: {err}", file=sys.stderr)
+            return 128 + signal.SIGTERM
+        finally:
+            signal.signal(signal.SIGTERM, previous)
     print(json.dumps(status))
     return 0
 
@@ -232,15 +244,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run-dir", required=True)
     p.add_argument("--data", required=True, help="clean data folder")
     p.add_argument("--device", default="auto")
-    p.add_argument("--checkpoint-every", type=int, default=500)
+    p.add_argument("--checkpoint-every", type=int, default=500,
+                   help="steps between resume checkpoints (0: none by step count)")
+    p.add_argument("--checkpoint-minutes", type=float, default=None,
+                   help="wall-clock minutes between resume checkpoints, written in the background (0: none)")
     p.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
     p.add_argument("--precision", choices=["fp32", "bf16"], help="default: bf16 on CUDA, fp32 on CPU")
     p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
                    help="default: on for CUDA")
     p.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
                    help="torch.compile the forward pass (falls back to eager if it fails)")
+    p.add_argument("--cuda-graphs", action=argparse.BooleanOptionalAction, default=None,
+                   help="replay the full-batch update as a CUDA graph (CUDA only; eager for penalty runs)")
     p.add_argument("--deterministic", action="store_true",
-                   help="deterministic CUDA kernels (slower; see docs/performance.md)")
+                   help="deterministic CUDA kernels (slower; see docs/performance.md); "
+                        "without it cuDNN autotunes its convolutions")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_train)
 
@@ -318,6 +336,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reference", default="bench/throughput_reference.json", help="measured per-step costs")
     p.add_argument("--device-name", default=None, help="use the measurement of this device (substring)")
     p.add_argument("--config-json", default=None, help="resolved config (JSON) instead of --params")
+    p.add_argument("--gpus", type=int, default=1, help="G: GPUs for the wall-clock estimate")
+    p.add_argument("--pack", type=int, default=None,
+                   help="K: training runs per GPU (default: the config's gpu_slots, else 1)")
     p.add_argument("--out", default=None, help="also write the report here")
     p.set_defaults(func=cmd_cost)
     return parser

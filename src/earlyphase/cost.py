@@ -1,10 +1,23 @@
 """Cost model: how much compute an artifact needs, before running it.
 
-``python -m earlyphase cost [target ...]`` counts, per artifact (``table1``, ``figure2``,
-``table_stabilization``, ... or ``all``), the training runs it needs (shared runs once),
-their optimizer steps, the probe records and probe points of probed runs, the post-hoc
-probes and the evaluation passes (test images through the network), and turns them into
-estimated GPU-hours.
+``python -m earlyphase cost [target ...] [--gpus G] [--pack K]`` counts, per artifact
+(``table1``, ``figure2``, ``table_stabilization``, ... or ``all``), the training runs it
+needs (shared runs once), their optimizer steps, the probe records and probe points of
+probed runs, the post-hoc probes, the evaluation passes (test images through the network)
+and the checkpoints, and turns them into estimated GPU-hours and the wall-clock time on G
+GPUs that each train K runs at once.
+
+What a GPU job costs (:class:`JobCost`): its GPU work alone (training steps, inline
+probes, the host copies of its checkpoints) divided by the packing factor of K runs per
+device, plus its start-up (process, imports, CUDA context, data and model) shared by the K
+slots of the GPU. The packing factor f(K) is the measured aggregate throughput of K
+concurrent runs over one run (``python -m earlyphase.bench --pack``; ``pack`` rows of the
+reference file), taken at the largest measured K' <= K of the same architecture; without a
+measurement f = 1 (no gain assumed) and the report says so. Evaluation jobs are not packed
+(large batches already fill the device). A run packed K to a GPU takes K / f(K) times its
+solo wall time; the wall-clock time on G GPUs is the larger of GPU-hours / G and the
+longest job (dependencies between jobs, e.g. a stabilization run waiting for its
+head-only probe run, are not modelled).
 
 Per-step costs come from ``bench/throughput_reference.json`` (written by
 ``python -m earlyphase.bench --reference-file``; see
@@ -20,6 +33,12 @@ equivalents of a batch of 128 (:data:`PROBE_STEP_EQUIVALENTS`): a forward pass i
 step, a forward+backward 1 step, a Hessian-vector product 2 steps, exact per-example
 Fisher 3 steps per 128 points.
 
+Checkpoints: one per ``training.checkpoint_minutes`` of a run's (packed) wall time plus
+one per ``training.checkpoint_every`` steps; each costs the device-to-host copy of the
+weights and optimizer state (the file is written by a background thread,
+:mod:`earlyphase.checkpoint_writer`). Start-up: the measured ``startup_seconds`` of the
+pack benchmark's K = 1 row, else :data:`DEFAULT_STARTUP_SECONDS`.
+
 The k chosen by the stabilization heuristic is known only after the probes ran; the
 model counts ``metrics × setups × seeds`` GU runs for it (fewer when choices coincide).
 Likewise eta* of the Fisher experiment: its small-LR runs are counted at the reference lr.
@@ -27,9 +46,12 @@ Likewise eta* of the Fisher experiment: its small-LR runs are counted at the ref
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import torch
 
 from earlyphase.probes import registry as probe_registry
 from earlyphase.probes.spec import FORWARD
@@ -37,6 +59,11 @@ from earlyphase.probes.spec import FORWARD
 # Seconds per training step at batch 128, width 1 (assumed, A100-class GPU, bf16).
 DEFAULT_SECONDS_PER_STEP = {"resnet18": 0.020, "vgg11": 0.010, "simple_cnn": 0.003, "fcn": 0.001}
 DEFAULT_DEVICE = "default (assumed A100-class GPU; no GPU measurement in the reference file)"
+# Seconds from job start to the first training step (python, imports, CUDA context, data to
+# the device, model and optimizer), assumed when the reference file has no measurement.
+DEFAULT_STARTUP_SECONDS = {"train": 30.0, "eval": 15.0}
+# Device-to-host copy into pinned memory (the part of a checkpoint the training loop waits for).
+PINNED_COPY_BYTES_PER_S = 10e9
 
 
 def probe_step_equivalents(probe: str, settings: dict, points: int) -> float:
@@ -52,9 +79,14 @@ PROBE_STEP_EQUIVALENTS = {p: probe_step_equivalents(p, {}, 128) for p in probe_r
 class StepCosts:
     """Seconds per training step / probe call from the reference file, or the defaults."""
 
-    def __init__(self, reference: Path | str | None = None, device_name: str | None = None):
+    def __init__(self, reference: Path | str | None = None, device_name: str | None = None,
+                 pack: int = 1):
+        if pack < 1:
+            raise ValueError(f"the packing factor K (runs per GPU) must be >= 1, got {pack}")
+        self.pack = pack  # K: training runs sharing one GPU
         self.measurement = None
         self.note = ""
+        self._candidates: list[dict] = []
         path = Path(reference) if reference else None
         if path is None or not path.exists():
             self.note = f"no reference file at {path}" if path else "no reference file given"
@@ -63,10 +95,16 @@ class StepCosts:
             candidates = [m for m in data.get("measurements", []) if m.get("device_type") == "cuda"]
             if device_name:
                 candidates = [m for m in candidates if device_name.lower() in m.get("device", "").lower()]
-            if candidates:
-                self.measurement = sorted(candidates, key=lambda m: m.get("date", ""))[-1]
+            self.measurement = self._newest_with_rows(candidates)
+            if self.measurement is not None:  # pack rows of the same device only
+                self._candidates = [m for m in candidates if m["device"] == self.measurement["device"]]
             else:
                 self.note = f"{path} has no GPU measurement" + (f" for {device_name!r}" if device_name else "")
+
+    @staticmethod
+    def _newest_with_rows(candidates: list[dict]) -> dict | None:
+        with_steps = [m for m in candidates if m.get("train_step")]
+        return sorted(with_steps, key=lambda m: m.get("date", ""))[-1] if with_steps else None
 
     @property
     def device(self) -> str:
@@ -84,6 +122,28 @@ class StepCosts:
                 return best["seconds_per_step"] * max(scale_to / (best["batch_size"] * best["width"] ** 2), 0.05)
         base = DEFAULT_SECONDS_PER_STEP.get(arch, 0.02)
         return base * max(scale_to / 128.0, 0.05)
+
+    def _newest_with(self, key: str) -> dict | None:
+        """The newest GPU measurement of the chosen device that has ``key`` rows."""
+        rows = [m for m in self._candidates if m.get(key)]
+        return sorted(rows, key=lambda m: m.get("date", ""))[-1] if rows else None
+
+    def pack_factor(self, arch: str, k: int) -> tuple[float, bool]:
+        """(f(K), measured): aggregate throughput of ``k`` runs per device over one run."""
+        if k <= 1:
+            return 1.0, True
+        entry = self._newest_with("pack")
+        rows = [r for r in (entry or {}).get("pack", []) if r["arch"] == arch and r["k"] <= k]
+        if not rows:
+            return 1.0, False
+        return max(rows, key=lambda r: r["k"])["ratio_vs_k1"], True
+
+    def startup_seconds(self, kind: str) -> float:
+        entry = self._newest_with("pack")
+        rows = [r for r in (entry or {}).get("pack", []) if r["k"] == 1 and r.get("startup_seconds")]
+        if kind == "train" and rows:
+            return sum(r["startup_seconds"] for r in rows) / len(rows)
+        return DEFAULT_STARTUP_SECONDS[kind]
 
     def probe_seconds(self, arch: str, probe: str, settings: dict, points: int, batch_size: int,
                       width: float) -> float:
@@ -106,16 +166,78 @@ class Tally:
     probe_points: int = 0
     posthoc_probes: int = 0
     eval_images: int = 0
+    # GPU-seconds, after packing (each GPU job's share of its device)
     seconds_train: float = 0.0
     seconds_probe: float = 0.0
     seconds_eval: float = 0.0
+    seconds_overhead: float = 0.0  # job start-up and checkpoint copies
+    checkpoints: int = 0
+    checkpoint_bytes: int = 0
+    gpu_jobs: int = 0
+    longest_job_s: float = 0.0  # wall time of the longest job at the packing of the estimate
+    unpacked_archs: set = field(default_factory=set)  # K > 1 but f(K) not measured: f = 1 used
     unknown_k_runs: int = 0
     unknown_eta_runs: int = 0  # runs at eta*/10, counted before the LR grid has chosen eta*
     jobs: int = 0  # phase-diagram jobs: not training runs, counted apart
 
     @property
     def hours(self) -> float:
-        return (self.seconds_train + self.seconds_probe + self.seconds_eval) / 3600.0
+        return (self.seconds_train + self.seconds_probe + self.seconds_eval + self.seconds_overhead) / 3600.0
+
+    def wall_hours(self, gpus: int) -> float:
+        """Wall-clock hours on ``gpus`` GPUs: the work spread over them, or the longest job."""
+        return max(self.hours / max(gpus, 1), self.longest_job_s / 3600.0)
+
+
+@functools.cache
+def _parameter_count(arch: str, num_classes: int, in_channels: int, width: float, options: str) -> int:
+    from earlyphase.models import build_model
+
+    with torch.device("meta"):  # shapes only, no memory
+        model = build_model(arch, num_classes, in_channels, width=width, **json.loads(options))
+    return sum(p.numel() for p in model.parameters())
+
+
+def checkpoint_bytes(c: dict) -> int:
+    """Bytes of one checkpoint's tensors: fp32 weights and the optimizer's buffers (SGD
+    momentum one per weight, Adam two)."""
+    n = _parameter_count(c["arch"], c["num_classes"], c["in_channels"], c["width"],
+                         json.dumps(c.get("model", {}), sort_keys=True))
+    buffers = 2 if c["optimizer"] in ("adam", "adamw") else int(bool(c.get("momentum")))
+    return 4 * n * (1 + buffers)
+
+
+def _add_training_job(tally: Tally, config: dict, c: dict, train_s: float, probe_s: float,
+                      costs: StepCosts) -> None:
+    """One training job: its solo GPU work packed K to a device, its start-up and checkpoints."""
+    k = costs.pack
+    factor, measured = costs.pack_factor(c["arch"], k)
+    if not measured:
+        tally.unpacked_archs.add(c["arch"])
+    wall = (train_s + probe_s) * k / factor
+    training = config["training"]
+    minutes, every = training.get("checkpoint_minutes"), training.get("checkpoint_every")
+    n_checkpoints = (int(wall // (60.0 * minutes)) if minutes else 0) + (
+        (c["total_steps"] - 1) // every if every else 0)
+    size = checkpoint_bytes(c)
+    copy_s = n_checkpoints * size / PINNED_COPY_BYTES_PER_S
+    startup = costs.startup_seconds("train")
+    tally.seconds_train += train_s / factor
+    tally.seconds_probe += probe_s / factor
+    tally.seconds_overhead += copy_s / factor + startup / k
+    tally.checkpoints += n_checkpoints
+    tally.checkpoint_bytes += n_checkpoints * size
+    tally.gpu_jobs += 1
+    tally.longest_job_s = max(tally.longest_job_s, startup + wall + copy_s * k / factor)
+
+
+def _add_short_job(tally: Tally, seconds: float, costs: StepCosts) -> float:
+    """An evaluation or post-hoc probe job: not packed, start-up shared by the K slots."""
+    startup = costs.startup_seconds("eval")
+    tally.seconds_overhead += startup / costs.pack
+    tally.gpu_jobs += 1
+    tally.longest_job_s = max(tally.longest_job_s, startup + seconds)
+    return seconds
 
 
 def _eval_images(config: dict, dataset: str) -> int:
@@ -135,7 +257,8 @@ def _add_run(tally: Tally, config: dict, run, evaluated: bool, costs: StepCosts,
     tally.runs.add(run.run_id)
     c = run.config
     tally.steps += c["total_steps"]
-    tally.seconds_train += c["total_steps"] * costs.step_seconds(c["arch"], c["batch_size"], c["width"])
+    train_s = c["total_steps"] * costs.step_seconds(c["arch"], c["batch_size"], c["width"])
+    probe_s = 0.0
     probe = c.get("probe")
     if probe:
         records = min(probe["window"], c["total_steps"]) // probe["every"] + 1
@@ -143,11 +266,13 @@ def _add_run(tally: Tally, config: dict, run, evaluated: bool, costs: StepCosts,
         tally.probe_points += records * probe["points"]
         per_record = sum(costs.probe_seconds(c["arch"], p, probe, probe["points"], probe["batch_size"], c["width"])
                          for p in probe["probes"])
-        tally.seconds_probe += records * per_record
+        probe_s = records * per_record
+    _add_training_job(tally, config, c, train_s, probe_s, costs)
     if evaluated:
         images = _eval_images(config, c["data"]["dataset"])
         tally.eval_images += images
-        tally.seconds_eval += images / 128.0 * FORWARD * costs.step_seconds(c["arch"], 128, c["width"])
+        seconds = images / 128.0 * FORWARD * costs.step_seconds(c["arch"], 128, c["width"])
+        tally.seconds_eval += _add_short_job(tally, seconds, costs)
 
 
 def _add_chosen_runs(tally: Tally, config: dict, costs: StepCosts, seen: set) -> None:
@@ -197,9 +322,9 @@ def _add_posthoc(tally: Tally, config: dict, costs: StepCosts, seen: set) -> Non
         c = run.config
         tally.posthoc_probes += 1
         tally.probe_points += settings["points"]
-        tally.seconds_probe += sum(
+        tally.seconds_probe += _add_short_job(tally, sum(
             costs.probe_seconds(c["arch"], p, settings, settings["points"], settings["batch_size"], c["width"])
-            for p in settings["probes"])
+            for p in settings["probes"]), costs)
 
 
 def _add_fcn_phase_diagram_jobs(tally: Tally, config: dict, costs: StepCosts, seen: set) -> None:
@@ -217,9 +342,19 @@ def _add_fcn_phase_diagram_jobs(tally: Tally, config: dict, costs: StepCosts, se
         seen.add(("fcn", tag))
         tally.jobs += 1
         n = len(job["cs"])
-        tally.seconds_train += n * job["steps"] * job["batch_size"] / 128.0 * step
+        train_s = n * job["steps"] * job["batch_size"] / 128.0 * step
         measure = 2.0 * job["power_iters"] * job["n_sharpness"] / 128.0 + FORWARD * job["n_sharpness"] / 128.0
-        tally.seconds_probe += n * (job["steps"] + 1) * measure * step
+        probe_s = n * (job["steps"] + 1) * measure * step
+        k = costs.pack
+        factor, measured = costs.pack_factor("fcn", k)
+        if not measured:
+            tally.unpacked_archs.add("fcn")
+        startup = costs.startup_seconds("train")
+        tally.seconds_train += train_s / factor
+        tally.seconds_probe += probe_s / factor
+        tally.seconds_overhead += startup / k
+        tally.gpu_jobs += 1
+        tally.longest_job_s = max(tally.longest_job_s, startup + (train_s + probe_s) * k / factor)
 
 
 def _add_uv_phase_diagram_jobs(tally: Tally, config: dict, costs: StepCosts, seen: set) -> None:
@@ -288,19 +423,24 @@ def estimate(config: dict, targets: list[str], costs: StepCosts) -> dict[str, Ta
     return result
 
 
-def format_report(tallies: dict[str, Tally], costs: StepCosts) -> str:
+def format_report(tallies: dict[str, Tally], costs: StepCosts, gpus: int = 1) -> str:
     lines = [f"per-step costs: {costs.device}"]
     if costs.measurement is None:
         lines.append("WARNING: no GPU measurement found; using the documented default per-step costs "
                      "(earlyphase.cost.DEFAULT_SECONDS_PER_STEP). Run `python -m earlyphase.bench "
                      "--reference-file bench/throughput_reference.json` on the target GPU.")
+    lines.append(f"packing: K = {costs.pack} training run(s) per GPU; wall clock on G = {gpus} GPU(s); "
+                 f"start-up {costs.startup_seconds('train'):.0f} s per training job, "
+                 f"{costs.startup_seconds('eval'):.0f} s per evaluation/post-hoc job")
     header = (f"{'target':<24}{'runs':>7}{'steps':>14}{'probe rec.':>12}{'probe pts':>14}{'post-hoc':>9}"
-              f"{'eval imgs':>13}{'GPU-h train':>13}{'probes':>9}{'eval':>8}{'total':>9}")
+              f"{'eval imgs':>13}{'ckpts':>8}{'GPU-h train':>13}{'probes':>9}{'eval':>8}{'start+ckpt':>11}"
+              f"{'total':>9}{f'wall h (G={gpus})':>15}")
     lines += [header, "-" * len(header)]
     for target, t in tallies.items():
         lines.append(f"{target:<24}{len(t.runs):>7}{t.steps:>14,}{t.probe_records:>12,}{t.probe_points:>14,}"
-                     f"{t.posthoc_probes:>9}{t.eval_images:>13,}{t.seconds_train / 3600:>13.1f}"
-                     f"{t.seconds_probe / 3600:>9.1f}{t.seconds_eval / 3600:>8.1f}{t.hours:>9.1f}")
+                     f"{t.posthoc_probes:>9}{t.eval_images:>13,}{t.checkpoints:>8,}{t.seconds_train / 3600:>13.1f}"
+                     f"{t.seconds_probe / 3600:>9.1f}{t.seconds_eval / 3600:>8.1f}"
+                     f"{t.seconds_overhead / 3600:>11.1f}{t.hours:>9.1f}{t.wall_hours(gpus):>15.1f}")
         if t.unknown_k_runs:
             lines.append(f"{'':<24}  includes {t.unknown_k_runs} GU runs at the stabilization-chosen k "
                          "(known after the head-only probes; shared runs make it fewer)")
@@ -310,6 +450,10 @@ def format_report(tallies: dict[str, Tally], costs: StepCosts) -> str:
         if t.jobs:
             lines.append(f"{'':<24}  plus {t.jobs} phase-diagram jobs (not training runs; the FCN jobs' steps "
                          "and sharpness measurements are in the GPU-hours, uv-model jobs run on the CPU)")
+        if t.unpacked_archs:
+            lines.append(f"{'':<24}  packing factor for K = {costs.pack} not measured for "
+                         f"{', '.join(sorted(t.unpacked_archs))}: no gain assumed (f = 1); run "
+                         "`python -m earlyphase.bench --pack ...`")
     return "\n".join(lines) + "\n"
 
 
@@ -321,14 +465,17 @@ def main(args) -> int:
         validate_params(config)
     else:
         config = load_params(args.params, *args.overlay)
-    costs = StepCosts(args.reference, args.device_name)
+    if args.gpus < 1:
+        raise ValueError(f"--gpus must be >= 1, got {args.gpus}")
+    pack = args.pack if args.pack is not None else int(config.get("gpu_slots", 1))
+    costs = StepCosts(args.reference, args.device_name, pack=pack)
     if args.targets:
         targets = args.targets
     else:
         from earlyphase.experiments import enabled_artifacts
 
         targets = [artifact.name for artifact in enabled_artifacts(config)] + ["all"]
-    text = format_report(estimate(config, targets, costs), costs)
+    text = format_report(estimate(config, targets, costs), costs, gpus=args.gpus)
     print(text, end="")
     if args.out:
         from earlyphase.atomic import atomic_path

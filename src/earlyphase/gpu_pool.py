@@ -1,13 +1,19 @@
-"""One GPU per job on a multi-GPU machine: a pool of lock files.
+"""GPUs for jobs on a multi-GPU machine: a pool of lock files, K slots per device.
 
 Snakemake counts a ``gpu`` resource but never says *which* device a job should use, so
 two training jobs started side by side on a 4-GPU workstation would both land on
 ``cuda:0``. The train and evaluate commands therefore claim a device from this pool:
 
-- one lock file per visible device, ``<lock dir>/gpu-<id>.lock``; a job holds an exclusive
-  ``fcntl.flock`` on the file of its device for as long as it runs. The kernel drops the
-  lock when the process exits for any reason (SIGKILL and out-of-memory kills included),
-  so a crashed job never leaves a device claimed;
+- ``K`` slots per visible device (``$EARLYPHASE_GPU_SLOTS``, default 1; the workflow sets
+  it from ``gpu_slots``, see workflow/profiles/gpu-slots): a training step at batch 128 on
+  32x32 images leaves most of an H100 idle, so several runs may share one;
+- one lock file per slot, ``<lock dir>/gpu-<id>.lock`` for slot 0 and
+  ``gpu-<id>.slot<j>.lock`` for slot j; a job holds an exclusive ``fcntl.flock`` on the file
+  of its slot for as long as it runs. The kernel drops the lock when the process exits for
+  any reason (SIGKILL and out-of-memory kills included), so a crashed job never leaves a
+  slot claimed;
+- slots are handed out breadth first: slot 0 of every device, then slot 1 of every
+  device, ..., so jobs spread over the GPUs before they double up;
 - the pool applies only when the job may pick a device (``--device auto`` or ``cuda``)
   and more than one device is visible. Under SLURM, ``CUDA_VISIBLE_DEVICES`` already names
   the single device the scheduler gave the job, and nothing happens here;
@@ -17,9 +23,9 @@ two training jobs started side by side on a 4-GPU workstation would both land on
 - the lock directory is ``$EARLYPHASE_GPU_LOCKS``, by default
   ``<tmp>/earlyphase-gpu-locks-<uid>`` (one per user and machine, not per workflow folder,
   so that two checkouts on one machine do not hand out the same device);
-- when every device is taken, the job waits for one to free up (a line in its log says so).
-  Tell Snakemake how many GPUs there are (``--resources gpu=N``) and it never starts more
-  GPU jobs than devices, so nobody waits.
+- when every slot is taken, the job waits for one to free up (a line in its log says so).
+  Tell Snakemake how many slots there are (``--resources gpu=K*N`` for N GPUs) and it never
+  starts more GPU jobs than slots, so nobody waits.
 """
 
 from __future__ import annotations
@@ -35,6 +41,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 LOCK_DIR_ENV = "EARLYPHASE_GPU_LOCKS"
+SLOTS_ENV = "EARLYPHASE_GPU_SLOTS"
+
+
+def slots_per_device(env: Mapping[str, str] | None = None) -> int:
+    """K, the number of jobs that may share one device (``$EARLYPHASE_GPU_SLOTS``, default 1)."""
+    env = os.environ if env is None else env
+    text = env.get(SLOTS_ENV, "").strip() or "1"
+    try:
+        slots = int(text)
+    except ValueError:
+        slots = 0
+    if slots < 1:
+        raise ValueError(f"${SLOTS_ENV} must be a positive integer (jobs per GPU), got {text!r}")
+    return slots
+
+
+def lock_name(device_id: str, slot: int) -> str:
+    return f"gpu-{device_id}.lock" if slot == 0 else f"gpu-{device_id}.slot{slot}.lock"
 
 
 def default_lock_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -56,11 +80,12 @@ def visible_device_ids(device_count: int, env: Mapping[str, str] | None = None) 
 
 @dataclass
 class Claim:
-    """A held device: ``ordinal`` is the index to use in ``cuda:<ordinal>``."""
+    """A held slot of a device: ``ordinal`` is the index to use in ``cuda:<ordinal>``."""
 
     ordinal: int
     device_id: str
     handle: object
+    slot: int = 0
 
     def release(self) -> None:
         if self.handle is not None:
@@ -83,27 +108,31 @@ def _try_lock(path: Path):
 
 
 def claim(device_count: int, *, env: Mapping[str, str] | None = None, lock_dir: Path | None = None,
-          wait: bool = True, poll_s: float = 1.0) -> Claim | None:
-    """Lock the first free device of ``device_count``; None when there is nothing to choose.
+          wait: bool = True, poll_s: float = 1.0, slots: int | None = None) -> Claim | None:
+    """Lock the first free slot of ``device_count`` devices (``slots`` each, default
+    :func:`slots_per_device`); None when there is no device to choose.
 
     With ``wait=False`` a fully taken pool raises :class:`TimeoutError` instead of waiting.
     """
     ids = visible_device_ids(device_count, env)
     if len(ids) <= 1:
         return None  # no GPU, or exactly one (SLURM gave us ours): nothing to choose
+    slots = slots_per_device(env) if slots is None else slots
     lock_dir = Path(lock_dir) if lock_dir is not None else default_lock_dir(env)
     lock_dir.mkdir(parents=True, exist_ok=True)
+    each = f" ({slots} slots each)" if slots > 1 else ""
     announced = False
     while True:
-        for ordinal, device_id in enumerate(ids):
-            handle = _try_lock(lock_dir / f"gpu-{device_id}.lock")
-            if handle is not None:
-                return Claim(ordinal, device_id, handle)
+        for slot in range(slots):
+            for ordinal, device_id in enumerate(ids):
+                handle = _try_lock(lock_dir / lock_name(device_id, slot))
+                if handle is not None:
+                    return Claim(ordinal, device_id, handle, slot)
         if not wait:
-            raise TimeoutError(f"all {len(ids)} GPUs are claimed by other jobs "
+            raise TimeoutError(f"all {len(ids)} GPUs are claimed{each} by other jobs "
                                f"(locks in {lock_dir})")
         if not announced:
-            print(f"earlyphase: all {len(ids)} GPUs are busy (locks in {lock_dir}); "
+            print(f"earlyphase: all {len(ids)} GPUs are busy{each} (locks in {lock_dir}); "
                   "waiting for one", file=sys.stderr, flush=True)
             announced = True
         time.sleep(poll_s)
@@ -132,8 +161,8 @@ def claimed_device(requested: str = "auto", *, device_count: int | None = None,
         yield requested
         return
     try:
-        print(f"earlyphase: using GPU {held.device_id} (cuda:{held.ordinal}) from the pool",
-              file=sys.stderr, flush=True)
+        print(f"earlyphase: using GPU {held.device_id} (cuda:{held.ordinal}, slot {held.slot}) "
+              "from the pool", file=sys.stderr, flush=True)
         yield f"cuda:{held.ordinal}"
     finally:
         held.release()

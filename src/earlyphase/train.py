@@ -11,6 +11,12 @@ early window (the paper's protocol), and writes the run folder:
 interruption resumes from ``checkpoint.pt`` and produces bit-identical results on CPU.
 A run whose loss becomes NaN/inf stops and is recorded as diverged instead of failing.
 
+Checkpoints are due by wall clock (``checkpoint_minutes``, the pipeline's setting: every
+10 minutes) and/or every ``checkpoint_every`` steps (small runs and tests), and when the
+process is asked to stop (SIGTERM, e.g. a scheduler's time limit: the state of the last
+finished step is saved and the job exits with :class:`RunInterrupted`). They are written
+by a background thread from a host copy (:mod:`earlyphase.checkpoint_writer`).
+
 Interventions (gradual unfreezing, LR schedules, penalties, warm start) are small objects
 the loop calls at named points (:mod:`earlyphase.interventions.base`); step ``i`` counts
 from 1 as in the paper's Algorithm 1.
@@ -38,6 +44,7 @@ from tqdm.auto import tqdm
 from earlyphase.acceleration import FastPath, optimizer_options
 from earlyphase.atomic import atomic_path
 from earlyphase.batches import BatchStream, Normalizer, stream_generator, to_nchw_tensor
+from earlyphase.checkpoint_writer import CheckpointWriter
 from earlyphase.data.loaders import load_clean
 from earlyphase.device import pick_device
 from earlyphase.interventions import build_interventions
@@ -53,6 +60,10 @@ class CorruptCheckpointError(RuntimeError):
     """A resume checkpoint that cannot be read."""
 
 
+class RunInterrupted(RuntimeError):
+    """The run stopped on request (SIGTERM) after saving its checkpoint; a rerun resumes."""
+
+
 PAUSE_ENV, RELEASE_ENV = "EARLYPHASE_TEST_PAUSE_AT", "EARLYPHASE_TEST_RELEASE"
 
 
@@ -66,7 +77,7 @@ def pause_point(point: str) -> None:
     file ``$EARLYPHASE_TEST_RELEASE`` exists (forever without it), so a robustness test can
     SIGKILL it at a known spot. See tests/robustness and docs/robustness.md.
     """
-    if os.environ.get(PAUSE_ENV) != point:
+    if not pausing_at(point):
         return
     print(f"EARLYPHASE_PAUSED {point}", file=sys.stderr, flush=True)
     release = os.environ.get(RELEASE_ENV)
@@ -74,11 +85,15 @@ def pause_point(point: str) -> None:
         time.sleep(0.05)
 
 
-def build_optimizer(config: dict, model: torch.nn.Module,
-                    device: torch.device | None = None) -> torch.optim.Optimizer:
+def pausing_at(point: str) -> bool:
+    return os.environ.get(PAUSE_ENV) == point
+
+
+def build_optimizer(config: dict, model: torch.nn.Module, device: torch.device | None = None,
+                    cuda_graphs: bool = False) -> torch.optim.Optimizer:
     params = list(model.parameters())
     kind, lr, wd = config["optimizer"], config["lr"], config["weight_decay"]
-    fused = optimizer_options(device or torch.device("cpu"), kind)  # fused=True on CUDA
+    fused = optimizer_options(device or torch.device("cpu"), kind, cuda_graphs)  # fused=True on CUDA
     if kind == "sgd":
         return torch.optim.SGD(params, lr=lr, momentum=config["momentum"], weight_decay=wd, **fused)
     if kind == "adamw":
@@ -103,8 +118,9 @@ class Trainer:
     """State of one run; :meth:`run` trains from step 1 (or the checkpoint) to the end."""
 
     def __init__(self, config: dict, run_dir: Path | str, data_dir: Path | str, *,
-                 device: str = "auto", checkpoint_every: int = 500, progress: bool = True,
-                 fast: dict | FastPath | None = None):
+                 device: str = "auto", checkpoint_every: int | None = 500,
+                 checkpoint_minutes: float | None = None, progress: bool = True,
+                 fast: dict | FastPath | None = None, clock=time.monotonic):
         self.config = config
         self.run_dir = Path(run_dir)
         self.device = pick_device(device)
@@ -113,7 +129,13 @@ class Trainer:
         for intervention in self.interventions:
             if self.fast.compile and intervention.compile_conflict:
                 self.fast = self.fast.without_compile(intervention.compile_conflict)
-        self.checkpoint_every = checkpoint_every
+        self.checkpoint_every = checkpoint_every or None  # 0 / None: no step-based checkpoints
+        self.checkpoint_seconds = None if checkpoint_minutes is None else 60.0 * checkpoint_minutes
+        self.clock = clock
+        self._last_checkpoint = clock()
+        self.stop_requested = False  # set by a signal handler (cli): checkpoint, then stop
+        self.writer = CheckpointWriter(self.run_dir / CHECKPOINT_NAME,
+                                       during_write=lambda state: pause_point(f"checkpoint:{state['step']}"))
         self.progress = progress
         seed_everything(config["seed"])
 
@@ -132,10 +154,11 @@ class Trainer:
         self.model = build_run_model(config).to(self.device)
         self.fast.prepare_model(self.model)  # channels_last
         self.train_forward = self.fast.training_forward(self.model)  # model, or torch.compile'd
-        self.optimizer = build_optimizer(config, self.model, self.device)
+        self.optimizer = build_optimizer(config, self.model, self.device, self.fast.cuda_graphs)
         for intervention in self.interventions:
             intervention.setup(self.model, self.optimizer)
         self.probes = self._build_probes() if config.get("probe") else None
+        self.graphed = self._build_graphed_update()
 
         self.step = 0
         self.log_rows: list[dict] = []
@@ -145,6 +168,18 @@ class Trainer:
         self._loss_sum = torch.zeros((), device=self.device, dtype=torch.float64)
         self._correct = torch.zeros((), device=self.device, dtype=torch.long)
         self._seen = 0
+
+    def _build_graphed_update(self):
+        """The CUDA-graph replay of the update (``fast.cuda_graphs``), or None (eager)."""
+        if not self.fast.cuda_graphs:
+            return None
+        from earlyphase.cuda_graph_step import GraphedUpdate, graph_conflict
+
+        conflict = graph_conflict(self.optimizer, self.interventions)
+        if conflict:
+            self.fast = self.fast.without_cuda_graphs(conflict)
+            return None
+        return GraphedUpdate(self.model, self.optimizer, self._update, self.config["batch_size"])
 
     # ------------------------------------------------------------------ probes
     def _build_probes(self):
@@ -165,7 +200,7 @@ class Trainer:
         if self.probes is None or self.step % probe["every"] or self.step > probe["window"]:
             return
         record = self.probes(self.model, self.step)
-        pause_point(f"probe:{self.step}")
+        self._pause(f"probe:{self.step}")
         record["step"] = self.step
         self.probe_rows.append(record)
 
@@ -202,14 +237,30 @@ class Trainer:
             "probe_rows": self.probe_rows,
             "test_rows": self.test_rows,
             "accumulators": (self._loss_sum.cpu(), self._correct.cpu(), self._seen),
-            "rng": rng_state(),
+            "rng": rng_state(self.device),
             "config": self.config,
         }
 
-    def save_checkpoint(self) -> None:
-        with atomic_path(self.run_dir / CHECKPOINT_NAME) as partial:
-            torch.save(self._checkpoint_state(), partial)
-            pause_point(f"checkpoint:{self.step}")
+    def save_checkpoint(self, wait: bool = True) -> None:
+        """Copy the state of the current step and write it: on disk when this returns, or,
+        with ``wait=False`` (the loop), in the background while training goes on."""
+        self.writer.save(self._checkpoint_state())
+        self._last_checkpoint = self.clock()
+        if wait:
+            self.writer.wait()
+
+    def checkpoint_due(self) -> bool:
+        if self.checkpoint_every and self.step % self.checkpoint_every == 0:
+            return True
+        return (self.checkpoint_seconds is not None
+                and self.clock() - self._last_checkpoint >= self.checkpoint_seconds)
+
+    def _pause(self, point: str) -> None:
+        """:func:`pause_point`, with the checkpoint in flight on disk first (a test that
+        kills the process there knows which checkpoint it leaves)."""
+        if pausing_at(point):
+            self.writer.wait()
+        pause_point(point)
 
     def try_resume(self) -> bool:
         path = self.run_dir / CHECKPOINT_NAME
@@ -243,7 +294,16 @@ class Trainer:
             intervention.before_step(self.step, self.model, self.optimizer)
         inputs, targets = self._batch(self.step)
         inputs = self.fast.prepare_inputs(inputs)
-        with self.fast.autocast(self.device):  # bf16 on the fast path; weights stay fp32
+        if self.graphed is not None:
+            self.graphed(inputs, targets)  # the captured update, or the eager one
+        else:
+            self._update(inputs, targets)
+        self._seen += len(targets)
+
+    def _update(self, inputs: torch.Tensor, targets: torch.Tensor, capturing: bool = False) -> None:
+        """Forward, loss and penalties, backward, optimizer step, and the device-side
+        loss/accuracy sums: tensor work only, so that it can be captured in a CUDA graph."""
+        with self.fast.autocast(self.device, cache=not capturing):  # bf16 on the fast path
             logits = self.train_forward(inputs)
             loss = F.cross_entropy(logits, targets)
             objective = loss
@@ -257,7 +317,6 @@ class Trainer:
         # Accumulate on the device; the host reads them only every `log_every` steps.
         self._loss_sum += loss.detach().double() * len(targets)
         self._correct += (logits.detach().argmax(1) == targets).sum()
-        self._seen += len(targets)
 
     def _flush_log(self) -> bool:
         """Record the mean loss/accuracy since the last flush; False when it is not finite."""
@@ -292,10 +351,16 @@ class Trainer:
                 bar.set_postfix(loss=f"{self.log_rows[-1]['loss']:.3f}")
             self._maybe_probe()
             self._maybe_test()
-            if self.step % self.checkpoint_every == 0 and self.step < total:
+            if self.step < total and self.checkpoint_due():
+                self.save_checkpoint(wait=False)
+            self._pause(f"step:{self.step}")
+            if self.stop_requested and self.step < total:
                 self.save_checkpoint()
-            pause_point(f"step:{self.step}")
+                bar.close()
+                raise RunInterrupted(f"stopped on request after step {self.step}; its checkpoint "
+                                     f"{self.run_dir / CHECKPOINT_NAME} is saved, a rerun resumes")
         bar.close()
+        self.writer.wait()  # a checkpoint still in flight must not outlive final/
         if self.status["status"] == "running":
             self.status = {"status": "completed", "diverged_at": None}
         self.status["steps"] = self.step
@@ -308,6 +373,10 @@ class Trainer:
         failure = getattr(self.train_forward, "failure", None)
         if failure:
             fast["compile"], fast["compile_disabled_because"] = False, failure
+        if self.graphed is not None:
+            fast["cuda_graph_replay"] = self.graphed.describe()
+            if self.graphed.failure:
+                fast["cuda_graphs"], fast["cuda_graphs_disabled_because"] = False, self.graphed.failure
         name = torch.cuda.get_device_name(self.device) if self.device.type == "cuda" else "cpu"
         return {"device": str(self.device), "device_name": name, "torch": torch.__version__,
                 "fast": fast}

@@ -1,4 +1,5 @@
-"""The GPU pool hands concurrent jobs distinct devices (fake device counts, no GPU needed)."""
+"""The GPU pool hands concurrent jobs distinct devices, or K slots per device (fake device
+counts, no GPU needed)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import time
 
 import pytest
 
-from earlyphase.gpu_pool import claim, claimed_device, default_lock_dir, visible_device_ids
+from earlyphase.gpu_pool import claim, claimed_device, default_lock_dir, slots_per_device, visible_device_ids
 
 from .helpers import HANG_GUARD_S, child_env
 
@@ -125,3 +126,52 @@ def test_pool_stays_out_of_the_way_when_there_is_nothing_to_choose(tmp_path):
 def test_lock_dir_from_the_environment(tmp_path):
     assert default_lock_dir({"EARLYPHASE_GPU_LOCKS": str(tmp_path)}) == tmp_path
     assert default_lock_dir({}).name == f"earlyphase-gpu-locks-{os.getuid()}"
+
+
+SLOT_HOLDER = """
+import sys, time, pathlib
+from earlyphase.gpu_pool import claim
+held = claim(int(sys.argv[1]), lock_dir=pathlib.Path(sys.argv[2]))
+print(held.ordinal, held.slot, flush=True)
+while not pathlib.Path(sys.argv[3]).exists():
+    time.sleep(0.05)
+"""
+
+
+def test_k_slots_per_device_and_killed_holders_free_theirs(tmp_path):
+    release, locks = tmp_path / "release", tmp_path / "locks"
+    env = child_env(EARLYPHASE_GPU_SLOTS="2")
+    del env["CUDA_VISIBLE_DEVICES"]
+    holders = []
+    try:
+        for _ in range(4):
+            holders.append(subprocess.Popen([sys.executable, "-c", SLOT_HOLDER, "2", str(locks), str(release)],
+                                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env))
+        got = [tuple(int(v) for v in h.stdout.readline().split()) for h in holders]
+        assert sorted(got) == [(0, 0), (0, 1), (1, 0), (1, 1)]  # K = 2 slots on each of 2 devices
+        with pytest.raises(TimeoutError, match=r"all 2 GPUs are claimed \(2 slots each\)"):
+            claim(2, env={"EARLYPHASE_GPU_SLOTS": "2"}, lock_dir=locks, wait=False)
+        victim = got.index((1, 1))
+        holders[victim].send_signal(signal.SIGKILL)  # the kernel drops its flock at once
+        holders[victim].wait(HANG_GUARD_S)
+        freed = claim(2, env={"EARLYPHASE_GPU_SLOTS": "2"}, lock_dir=locks, wait=False)
+        assert (freed.ordinal, freed.slot) == (1, 1)
+        assert (locks / "gpu-1.slot1.lock").read_text().strip() == str(os.getpid())
+        freed.release()
+    finally:
+        release.touch()
+        for proc in holders:
+            proc.wait(HANG_GUARD_S)
+
+
+def test_slots_are_handed_out_breadth_first_and_validated(tmp_path):
+    held = [claim(3, env={}, lock_dir=tmp_path, slots=2, wait=False) for _ in range(6)]
+    assert [(c.ordinal, c.slot) for c in held] == [(0, 0), (1, 0), (2, 0), (0, 1), (1, 1), (2, 1)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "gpu-0.lock", "gpu-0.slot1.lock", "gpu-1.lock", "gpu-1.slot1.lock", "gpu-2.lock", "gpu-2.slot1.lock"]
+    for c in held:
+        c.release()
+    assert slots_per_device({}) == 1 and slots_per_device({"EARLYPHASE_GPU_SLOTS": "4"}) == 4
+    for bad in ("0", "two", "-1"):
+        with pytest.raises(ValueError, match="EARLYPHASE_GPU_SLOTS"):
+            slots_per_device({"EARLYPHASE_GPU_SLOTS": bad})

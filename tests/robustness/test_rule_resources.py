@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import yaml
 
 from .helpers import REPO
@@ -46,3 +47,21 @@ def test_default_profile_keeps_going_and_resumes():
     assert profile["keep-going"] is True and profile["rerun-incomplete"] is True
     assert profile["show-failed-logs"] is True
     assert "resources" not in profile  # gpu=N is per machine: --resources gpu=N (docs/robustness.md)
+
+
+def test_gpu_slots_profile_sets_k_runs_per_gpu_as_a_valid_config_key(smoke_params):
+    from snakemake.cli import parse_config
+    from snakemake.profiles import ProfileConfigFileParser
+
+    from earlyphase.params import ParamsError, validate_params
+
+    with (REPO / "workflow" / "profiles" / "gpu-slots" / "config.yaml").open() as f:
+        args = dict(ProfileConfigFileParser().parse(f))
+    overrides = parse_config(args["config"])  # what `--config gpu_slots=4` gives the Snakefile
+    assert overrides == {"gpu_slots": 4}
+    validate_params({**smoke_params, **overrides})
+    with pytest.raises(ParamsError, match="gpu_slots"):
+        validate_params({**smoke_params, "gpu_slots": 0})
+    # The workflow hands K to every job through the pool's variable.
+    common = (REPO / "workflow" / "rules" / "common.smk").read_text()
+    assert 'os.environ.setdefault("EARLYPHASE_GPU_SLOTS", str(config.get("gpu_slots", 1)))' in common

@@ -27,6 +27,8 @@ except ParamsError as err:
 os.environ["PATH"] = (
     f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 )
+# K GPU jobs per device (earlyphase.gpu_pool); an exported $EARLYPHASE_GPU_SLOTS wins.
+os.environ.setdefault("EARLYPHASE_GPU_SLOTS", str(config.get("gpu_slots", 1)))
 DATA = config["paths"]["data"]
 RESULTS = config["paths"]["results"]
 FIGURES = config["paths"]["figures"]

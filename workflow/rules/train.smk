@@ -19,7 +19,9 @@ rule train:
         config=lambda w: json.dumps(RUNS[w.run].config),
         run_dir=lambda w: run_dir(w.run),
         checkpoint_every=config["training"]["checkpoint_every"],
+        checkpoint_minutes=config["training"].get("checkpoint_minutes", 0),
     shell:
         "python -m earlyphase train --config {params.config:q} --run-dir {params.run_dir} "
-        "--data {input.data} --checkpoint-every {params.checkpoint_every} --threads {threads} "
+        "--data {input.data} --checkpoint-every {params.checkpoint_every} "
+        "--checkpoint-minutes {params.checkpoint_minutes} --threads {threads} "
         "> {log} 2>&1"

@@ -6,6 +6,8 @@ Examples::
     python -m earlyphase.bench --quick --out bench.json             # CPU / CI: tiny sizes
     python -m earlyphase.bench --width 0.125 --batch-size 64 --probe-preset smoke \\
         --reference-file bench/throughput_reference.json --note "CPU, shared machine"
+    python -m earlyphase.bench --pack 1,2,4,8 --workloads resnet18-cifar  # K runs per device
+    python -m earlyphase.bench --cuda-graphs --no-probes                  # captured update
 
 Without CUDA ``--quick`` is implied (width 0.25, batch 32, few steps, quick probe settings).
 See :mod:`earlyphase.bench` for what is measured and how.
@@ -22,16 +24,29 @@ import sys
 
 import torch
 
+from earlyphase.acceleration import FastPath, configure_cuda
 from earlyphase.train import pick_device
 
 from .fast_loop import build_trainer, trainer_step
 from .hardware import describe_device
+from .pack import pack_throughput
 from .probe_cost import PROBE_PRESETS, probe_seconds
 from .reference_file import measurement, merge_measurement
 from .reference_loop import ReferenceLoop
 from .report import render
 from .timing import peak_memory_bytes, reset_peak_memory, seconds_per_call, train_step_flops
 from .workloads import WORKLOADS
+
+
+def _pack_sizes(text: str) -> list[int]:
+    try:
+        sizes = sorted({int(item) for item in text.split(",") if item.strip()})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--pack takes K or K1,K2,...; got {text!r}") from None
+    if not sizes or sizes[0] < 1:
+        raise argparse.ArgumentTypeError(f"--pack sizes must be positive, got {text!r}")
+    return sorted({1, *sizes})  # K = 1 is always measured: the ratios are against it
+
 
 FULL = {"batch_size": 128, "width": 1.0, "steps": 50, "warmup": 10, "probe_preset": "paper"}
 QUICK = {"batch_size": 32, "width": 0.25, "steps": 5, "warmup": 2, "probe_preset": "quick"}
@@ -53,6 +68,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--precision", choices=["fp32", "bf16"], help="fast path (device default)")
     p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--compile-backend", default="inductor",
+                   help="torch.compile backend (aot_eager: the same graphs, no code generation)")
+    p.add_argument("--cuda-graphs", action=argparse.BooleanOptionalAction, default=None,
+                   help="replay the update as a CUDA graph (falls back to eager off CUDA)")
+    p.add_argument("--cudnn-benchmark", action=argparse.BooleanOptionalAction, default=True,
+                   help="cuDNN autotuning, as a non-deterministic training job (default on)")
+    p.add_argument("--pack", type=_pack_sizes, default=None,
+                   help="K[,K...]: K concurrent training processes on the device; aggregate "
+                        "images/s against K = 1 and the plain reference (implies --no-probes)")
     p.add_argument("--probe-preset", choices=sorted(PROBE_PRESETS),
                    help="probe settings (full: paper, quick: quick)")
     p.add_argument("--probe-points", type=int, help="override the preset's number of points")
@@ -78,8 +102,34 @@ def _release(device: torch.device) -> None:
         torch.cuda.empty_cache()
 
 
+def _reference_seconds(workload, batch, width, n_images, device, workers, steps, warmup, peak,
+                       flops) -> dict:
+    reference = ReferenceLoop(workload, batch, width, n_images, device, workers)
+    reset_peak_memory(device)
+    seconds = seconds_per_call(reference, steps, warmup, device)
+    metrics = _path_metrics(seconds, batch, flops, peak, peak_memory_bytes(device))
+    del reference
+    _release(device)
+    return metrics
+
+
+def _pack_rows(args, name, batch, width, steps, warmup, n_images, device, fast,
+               reference_images_per_s) -> list[dict]:
+    spec = {"workload": name, "batch_size": batch, "width": width, "steps": steps, "warmup": warmup,
+            "n_images": n_images, "device": str(device), "fast": fast,
+            "threads": args.threads or 1, "cudnn_benchmark": args.cudnn_benchmark}
+    rows = [pack_throughput(k, spec) for k in args.pack]
+    single = rows[0]["images_per_s"]  # K = 1
+    for row in rows:
+        row.update({"workload": name, "ratio_vs_k1": row["images_per_s"] / single,
+                    "ratio_vs_reference": row["images_per_s"] / reference_images_per_s})
+    return rows
+
+
 def run(args) -> dict:
     device = pick_device(args.device)
+    configure_cuda(deterministic=False)  # as a training job; --no-cudnn-benchmark only drops autotuning
+    torch.backends.cudnn.benchmark = args.cudnn_benchmark
     quick = args.quick or device.type != "cuda"
     sizes = dict(QUICK if quick else FULL)
     for key in ("batch_size", "width", "steps", "warmup", "probe_preset"):
@@ -91,23 +141,35 @@ def run(args) -> dict:
     probe_settings = dict(PROBE_PRESETS[sizes["probe_preset"]])
     if args.probe_points is not None:
         probe_settings["points"] = args.probe_points
-    fast = {"precision": args.precision, "channels_last": args.channels_last,
-            "compile": args.compile}
+    fast = FastPath.resolve({"precision": args.precision, "channels_last": args.channels_last,
+                             "compile": args.compile, "cuda_graphs": args.cuda_graphs}, device,
+                            compile_backend=args.compile_backend)
     info = describe_device(device)
     peak = info["peak_bf16_dense_tflops"]
     n_images = max(batch * (warmup + steps + 1), probe_settings["points"])
 
     result = {"device": info, "date": _dt.date.today().isoformat(), "torch": torch.__version__,
-              "mode": "quick" if quick else "full",
+              "mode": "quick" if quick else "full", "note": args.note,
               "settings": {"batch_size": batch, "width": width, "steps": steps, "warmup": warmup,
-                           "reference_workers": workers, "probe": probe_settings},
-              "fast_settings": None, "training": [], "probes": []}
+                           "reference_workers": workers, "probe": probe_settings,
+                           "cudnn_benchmark": args.cudnn_benchmark},
+              "fast_settings": None, "training": [], "probes": [], "pack": []}
     for name in args.workloads.split(","):
+        if name not in WORKLOADS:
+            raise ValueError(f"unknown workload {name!r}; known: {', '.join(WORKLOADS)}")
         workload = WORKLOADS[name]
         trainer = build_trainer(workload, batch, width, n_images, device, fast)
         result["fast_settings"] = trainer.fast.describe()
         inputs, targets = trainer.stream.batch(1)
         flops = train_step_flops(trainer.model, inputs, targets)
+        if args.pack:  # the members build their own runs; this one only counted the FLOPs
+            del trainer
+            _release(device)
+            ref = _reference_seconds(workload, batch, width, n_images, device, workers, steps,
+                                     warmup, peak, flops)
+            result["pack"] += _pack_rows(args, name, batch, width, steps, warmup, n_images,
+                                         device, fast, ref["images_per_s"])
+            continue
         reset_peak_memory(device)
         fast_s = seconds_per_call(trainer_step(trainer), steps, warmup, device)
         fast_metrics = _path_metrics(fast_s, batch, flops, peak, peak_memory_bytes(device))
@@ -121,19 +183,14 @@ def run(args) -> dict:
         del trainer
         _release(device)
 
-        reference = ReferenceLoop(workload, batch, width, n_images, device, workers)
-        reset_peak_memory(device)
-        ref_s = seconds_per_call(reference, steps, warmup, device)
-        ref_metrics = _path_metrics(ref_s, batch, flops, peak, peak_memory_bytes(device))
-        del reference
-        _release(device)
-
+        ref_metrics = _reference_seconds(workload, batch, width, n_images, device, workers, steps,
+                                         warmup, peak, flops)
         result["training"].append({
             "workload": name, "arch": workload.arch, "shape": workload.shape,
             "input_shape": [workload.channels, workload.size, workload.size],
             "num_classes": workload.num_classes, "batch_size": batch, "width": width,
             "flops_per_step": flops, "fast": fast_metrics, "reference": ref_metrics,
-            "speedup_vs_reference": ref_s / fast_s})
+            "speedup_vs_reference": ref_metrics["seconds_per_step"] / fast_s})
     return result
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from earlyphase.acceleration import FastPath
 from earlyphase.train import Trainer
 
 from .workloads import OPTIMIZER, Workload
@@ -35,7 +36,7 @@ def bench_config(workload: Workload, batch_size: int, width: float) -> dict:
 
 
 def build_trainer(workload: Workload, batch_size: int, width: float, n_images: int,
-                  device: torch.device, fast: dict | None) -> Trainer:
+                  device: torch.device, fast: dict | FastPath | None) -> Trainer:
     images, labels = workload.images(n_images)
     with tempfile.TemporaryDirectory(prefix="earlyphase-bench-") as folder:
         np.save(Path(folder) / "train_images.npy", images)

@@ -13,7 +13,13 @@ Layout::
                                        "compile", "seconds_per_step", "flops_per_step",
                                        "reference_seconds_per_step"}],
                        "probe_point": [{"arch", "shape", "width", "probe", "seconds",
-                                        "train_steps", **probe settings}]}]}
+                                        "train_steps", **probe settings}],
+                       "pack": [{"arch", "shape", "batch_size", "width", "k",
+                                 "images_per_s", "ratio_vs_k1", "ratio_vs_reference",
+                                 "startup_seconds"}]}]}
+
+``pack`` (from ``--pack``): aggregate images/s of K concurrent runs on the device, the
+packing factor the cost model applies (``ratio_vs_k1``).
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+
+from .workloads import WORKLOADS
 
 SCHEMA = 1
 DESCRIPTION = (
@@ -36,7 +44,8 @@ def measurement(result: dict, label: str) -> dict:
     train_rows = [{
         "arch": row["arch"], "shape": row["shape"], "input_shape": row["input_shape"],
         "num_classes": row["num_classes"], "batch_size": row["batch_size"], "width": row["width"],
-        **{k: row["fast"]["settings"][k] for k in ("precision", "channels_last", "compile")},
+        **{k: row["fast"]["settings"].get(k, False) for k in ("precision", "channels_last", "compile",
+                                                             "cuda_graphs")},
         "seconds_per_step": row["fast"]["seconds_per_step"],
         "flops_per_step": row["flops_per_step"],
         "reference_seconds_per_step": row["reference"]["seconds_per_step"],
@@ -45,16 +54,25 @@ def measurement(result: dict, label: str) -> dict:
         "arch": row["arch"], "shape": row["shape"], "width": row["width"], "probe": row["probe"],
         "seconds": row["seconds"], "train_steps": row["train_steps"], **row["settings"],
     } for row in result["probes"]]
+    settings = result["settings"]
+    pack_rows = [{
+        "arch": WORKLOADS[row["workload"]].arch, "shape": WORKLOADS[row["workload"]].shape,
+        "batch_size": settings["batch_size"], "width": settings["width"], "k": row["k"],
+        "images_per_s": row["images_per_s"], "ratio_vs_k1": row["ratio_vs_k1"],
+        "ratio_vs_reference": row["ratio_vs_reference"], "startup_seconds": row["startup_seconds"],
+    } for row in result.get("pack", [])]
     return {"device": result["device"]["name"], "device_type": result["device"]["type"],
             "date": result["date"], "label": label, "torch": result["torch"],
             "mode": result["mode"],
-            "train_step": train_rows, "probe_point": probe_rows}
+            "train_step": train_rows, "probe_point": probe_rows, "pack": pack_rows}
 
 
 def _key(entry: dict) -> tuple:
-    steps = tuple(sorted((r["arch"], r["shape"], r["batch_size"], r["width"])
+    steps = tuple(sorted((r["arch"], r["shape"], r["batch_size"], r["width"], r.get("compile", False))
                          for r in entry["train_step"]))
-    return entry["device"], entry["mode"], steps
+    packs = tuple(sorted((r["arch"], r["shape"], r["batch_size"], r["width"], r["k"])
+                         for r in entry.get("pack", [])))
+    return entry["device"], entry["mode"], steps, packs
 
 
 def merge_measurement(path: Path | str, entry: dict) -> dict:

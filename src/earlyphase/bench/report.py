@@ -33,12 +33,31 @@ def probe_table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def pack_table(result: dict) -> str:
+    head = (f"{'workload':<16} {'K':>3} {'img/s (all)':>12} {'img/s per run':>14} "
+            f"{'vs K=1':>7} {'vs reference':>13} {'start-up s':>11}")
+    lines = [head, "-" * len(head)]
+    for row in result.get("pack", []):
+        per_run = sum(row["per_run_images_per_s"]) / len(row["per_run_images_per_s"])
+        lines.append(f"{row['workload']:<16} {row['k']:>3} {row['images_per_s']:>12.0f} "
+                     f"{per_run:>14.0f} {row['ratio_vs_k1']:>7.2f} {row['ratio_vs_reference']:>13.2f} "
+                     f"{row['startup_seconds']:>11.1f}")
+    return "\n".join(lines)
+
+
 def render(result: dict) -> str:
     device = result["device"]
     peak = device["peak_bf16_dense_tflops"]
-    return "\n".join([
+    parts = [
         f"device: {device['name']} (bf16 dense peak: {_fmt(peak, '.1f')} TFLOP/s), "
         f"torch {result['torch']}, {result['date']}, mode {result['mode']}",
         f"fast path: {result['fast_settings']}; ratio = reference s/step / fast s/step",
-        "", training_table(result), "", probe_table(result),
-    ])
+    ]
+    if result["training"]:
+        parts += ["", training_table(result)]
+    if result["probes"]:
+        parts += ["", probe_table(result)]
+    if result.get("pack"):
+        parts += ["", "K concurrent runs (processes) on the device; reference = the plain loop, "
+                  "one process", pack_table(result)]
+    return "\n".join(parts)

@@ -39,6 +39,7 @@ WORKLOADS: dict[str, Workload] = {w.name: w for w in (
     Workload("resnet18", "cifar", 3, 32),
     Workload("vgg11", "cifar", 3, 32),
     Workload("resnet18", "mnist", 1, 28),
+    Workload("simple_cnn", "cifar", 3, 32),  # the delayed Fisher penalty's network
 )}
 
 # The optimizer both paths use (the paper's CIFAR-100 setting; SGD with momentum exercises

@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._common import scaled
+from ._common import global_average_pool, scaled
 
 
 def _conv3x3(cin: int, cout: int, stride: int = 1) -> nn.Conv2d:
@@ -64,7 +64,6 @@ class ResNet18(nn.Module):
         self.layer2 = self._stage(c[0], c[1], 2)
         self.layer3 = self._stage(c[1], c[2], 2)
         self.layer4 = self._stage(c[2], c[3], 2)
-        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(c[3], num_classes)
         self.feature_dim = c[3]
         for m in self.modules():
@@ -82,14 +81,14 @@ class ResNet18(nn.Module):
         """Pooled representation fed to ``fc``, shape ``(N, 512*width)``."""
         x = self.relu(self.bn1(self.conv1(x)))
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
-        return torch.flatten(self.avgpool(x), 1)
+        return global_average_pool(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fc(self.features(x))
 
     @classmethod
     def build(cls, num_classes: int, in_channels: int, width: float = 1.0, **kwargs) -> ResNet18:
-        kwargs.pop("image_size", None)  # any spatial size works (adaptive pooling)
+        kwargs.pop("image_size", None)  # any spatial size works (global average pooling)
         if kwargs:
             raise TypeError(f"resnet18: unexpected options {sorted(kwargs)}")
         return cls(num_classes, in_channels, width)

@@ -4,7 +4,8 @@ Eight 3x3 convolutions, each followed by BatchNorm and ReLU, with max-pools afte
 convolutions 1, 2, 4, 6 and 8 (channels 64, M, 128, M, 256, 256, M, 512, 512, M, 512, 512, M).
 The pools use ``ceil_mode=True``: identical for 32x32 inputs (32 -> 16, 8, 4, 2, 1) and it lets
 28x28 inputs through the fifth pool (28 -> 14, 7, 4, 2, 1) instead of collapsing to 0x0.
-An adaptive average pool to 1x1 follows (the identity for these sizes).
+A global average pool follows (the identity for these sizes; a mean over H and W,
+see :func:`._common.global_average_pool`).
 
 Head: three linear layers with ReLU, ``512w -> 512w -> 512w -> num_classes``, the usual
 CIFAR adaptation of VGG's 4096-unit classifier. No dropout: the primary paper and its
@@ -20,7 +21,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._common import scaled
+from ._common import global_average_pool, scaled
 
 # (output channels, max-pool after this convolution)
 _CFG_A = (
@@ -53,7 +54,6 @@ class VGG11(nn.Module):
                 layers.append(nn.MaxPool2d(kernel_size=2, stride=2, ceil_mode=True))
             self.add_module(f"block{i}", nn.Sequential(*layers))
             cin = cout
-        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         hidden = scaled(512, width)
         self.fc1 = nn.Linear(cin, hidden)
         self.fc2 = nn.Linear(hidden, hidden)
@@ -71,7 +71,7 @@ class VGG11(nn.Module):
         """Output of the convolutional trunk, pooled and flattened: ``(N, 512*width)``."""
         for names in self.block_names:
             x = self.get_submodule(names[0])(x)
-        return torch.flatten(self.avgpool(x), 1)
+        return global_average_pool(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.features(x)

@@ -14,8 +14,10 @@ batch-mean loss, as in the reference implementation of Andriushchenko et al.
 
 ``draws_per_call > 1`` evaluates that many draws in one call with ``torch.func.vmap`` over
 stacked perturbed parameters (``functional_call``), which can pay off for small models on
-an accelerator; ``1`` (default) loops over draws (each draw is already a full batched
-forward pass, so the loop does exactly the passes the definition needs).
+an accelerator (fewer, larger kernels); ``1`` (default) loops over draws (each draw is
+already a full batched forward pass, so the loop does exactly the passes the definition
+needs). The probe suite passes the setting ``draws_per_call`` through. Either way the
+losses of a batch are read to the host once, after all its draws.
 """
 
 from __future__ import annotations
@@ -93,16 +95,19 @@ def average_sharpness(
 
         for sl in batches(inputs.shape[0], batch_size):
             x, y = inputs[sl], targets[sl]
-            l0 = float(loss_fn(fmodel(fmodel.base, x), y))
-            vals: list[float] = []
-            while len(vals) < n_draws:
-                k = min(draws_per_call, n_draws - len(vals))
+            # Losses stay on the device until the batch is done: one host read per batch.
+            pending = [loss_fn(fmodel(fmodel.base, x), y)]
+            drawn = 0
+            while drawn < n_draws:
+                k = min(draws_per_call, n_draws - drawn)
                 if k == 1:
-                    vals.append(float(loss_fn(fmodel(_draw(fmodel, scale, rho, generator), x), y)))
+                    pending.append(loss_fn(fmodel(_draw(fmodel, scale, rho, generator), x), y))
                 else:
                     draws = [_draw(fmodel, scale, rho, generator) for _ in range(k)]
                     stack = {n: torch.stack([d[n] for d in draws]) for n in fmodel.base}
-                    vals.extend(stacked_losses(stack, x, y).double().tolist())
+                    pending.append(stacked_losses(stack, x, y))
+                drawn += k
+            l0, *vals = torch.cat([t.reshape(-1).double() for t in pending]).tolist()
             v = torch.tensor(vals, dtype=torch.float64)
             per_batch.append(float(v.mean()) - l0)
             clean.append(l0)

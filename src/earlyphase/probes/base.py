@@ -187,6 +187,35 @@ def check_inputs(inputs: Tensor, targets: Tensor) -> None:
 
 # --------------------------------------------------------------------------- probe_mode
 
+_FP32_PRECISION_KNOBS = (("cudnn", "conv"), ("cuda", "matmul"))
+
+
+@contextlib.contextmanager
+def ieee_fp32() -> Iterator[None]:
+    """TF32 off for cuDNN convolutions and CUDA matrix products inside the block.
+
+    TF32 keeps a 10-bit mantissa in the products; the sharpness probes take differences of
+    losses at rho = 0.01 perturbations, which are of the order of that rounding. Restores
+    the previous settings on exit. (No effect on CPU computations.)
+    """
+    knobs = [getattr(getattr(torch.backends, a), b) for a, b in _FP32_PRECISION_KNOBS]
+    if all(hasattr(k, "fp32_precision") for k in knobs):
+        saved = [k.fp32_precision for k in knobs]
+        try:
+            for k in knobs:
+                k.fp32_precision = "ieee"
+            yield
+        finally:
+            for k, value in zip(knobs, saved, strict=True):
+                k.fp32_precision = value
+        return
+    saved = (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32)  # older torch
+    try:
+        torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
+
 
 @contextlib.contextmanager
 def probe_mode(model: nn.Module) -> Iterator[nn.Module]:
@@ -200,7 +229,10 @@ def probe_mode(model: nn.Module) -> Iterator[nn.Module]:
     * parameter values (copied back bitwise) and ``requires_grad`` flags,
     * ``.grad`` fields (the same tensor objects, with their values copied back, or ``None``),
     * buffers (BatchNorm running statistics, ``num_batches_tracked``),
-    * the global torch (CPU and initialized CUDA), numpy and python RNG states.
+    * the global torch (CPU and the model's CUDA device), numpy and python RNG states.
+
+    Inside, fp32 convolutions and matrix products are exact fp32 (TF32 off, see
+    :func:`ieee_fp32`), whatever the training process set.
 
     The optimizer is not involved: probes never call it and nothing here touches it.
     Yields the eager module (unwrapping ``torch.compile``).
@@ -214,11 +246,13 @@ def probe_mode(model: nn.Module) -> Iterator[nn.Module]:
     saved_grad_values = [None if g is None else g.detach().clone() for g in saved_grads]
     buffers = list(inner.named_buffers())
     saved_buffers = [b.detach().clone() for _, b in buffers]
-    rng = rng_state()
+    device = params[0][1].device if params else None
+    rng = rng_state(device)
     device_types = {p.device.type for _, p in params} or {"cpu"}
     try:
         inner.eval()
         with contextlib.ExitStack() as stack:
+            stack.enter_context(ieee_fp32())
             for dt in device_types:
                 if dt in ("cpu", "cuda"):
                     stack.enter_context(torch.autocast(device_type=dt, enabled=False))

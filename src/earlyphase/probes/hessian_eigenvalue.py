@@ -142,12 +142,15 @@ def _power(hvp: _HVP, v: Tensor, n_iter: int):
     """
     for _ in range(n_iter):
         hv = hvp(v)
-        lam = float(v @ hv)
-        residual = float((hv - lam * v).norm())
+        last = (v, hv)
         nrm = hv.norm()
-        if float(nrm) == 0.0:
+        if float(nrm) == 0.0:  # the one host read of an iteration
             break
         v = hv / nrm
+    # Only the last iterate's λ and residual are returned: computed once, after the loop.
+    v_last, hv_last = last
+    lam = float(v_last @ hv_last)
+    residual = float((hv_last - lam * v_last).norm())
     return lam, v, residual
 
 

@@ -89,7 +89,7 @@ class AverageSharpnessProbe(Probe):
     scaling = "unit"
     label = r"$S_{avg}^{\rho}$"
     text_label = "S_avg"
-    defaults = {"n_draws": 15}
+    defaults = {"n_draws": 15, "draws_per_call": 1}  # >1: that many draws per vmap'd call
 
     @classmethod
     def step_equivalents(cls, settings, points):
@@ -98,7 +98,8 @@ class AverageSharpnessProbe(Probe):
     def measure(self, model, inputs, targets, generator):
         s = self.settings
         r = average_sharpness(model, inputs, targets, batch_size=int(s["batch_size"]), generator=generator,
-                              n_draws=int(s["n_draws"]), **_sharpness_settings(type(self), s))
+                              n_draws=int(s["n_draws"]), draws_per_call=int(s["draws_per_call"]),
+                              **_sharpness_settings(type(self), s))
         return {self.name: r.value}
 
 

@@ -52,11 +52,11 @@ def project_to_ball(
     so Newton from λ = 0 converges monotonically), followed by a final rescaling so that
     the result is feasible to rounding.  Coordinates with ``c = 0`` are set to 0.
     """
-    norm = float(scaled_norm(delta, scale))
-    if scale is None:
-        if norm > rho:
-            for d in delta.values():
-                d.mul_(rho / norm)
+    if scale is None:  # on the device, no host read: rho / norm where it exceeds rho, x * 1 = x
+        norm = scaled_norm(delta, None)
+        factor = torch.where(norm > rho, rho / norm, torch.ones_like(norm))
+        for d in delta.values():
+            d.mul_(factor)
         return delta
     for n, d in delta.items():  # the guard: δ = 0 where c = 0
         d.masked_fill_(scale[n] == 0, 0)

@@ -46,7 +46,9 @@ from ``generator`` is used instead.
 
 Cost per batch: ``n_iters`` forward+backward passes plus one forward pass.  The loss of
 each iterate is read off the forward pass that computes its gradient (δ₀ = 0 gives the clean
-loss), and the gradient of the best point is cached for restarts.
+loss), and the gradient of the best point is cached for restarts.  The search steers on
+the host (best loss, step halving), so each iteration reads its loss and gradient norm,
+together, in one host synchronisation.
 """
 
 from __future__ import annotations
@@ -99,43 +101,47 @@ class WorstCaseSharpness:
     """Maximizing δ per batch (only with ``return_deltas=True``)."""
 
 
-def _loss_and_grad(fmodel, delta, x, y, loss_fn):
+def _grad_norm(g) -> Tensor:
+    return torch.sqrt(sum(v.double().pow(2).sum() for v in g.values()))
+
+
+def _loss_and_ascent(fmodel, delta, x, y, loss_fn, scale):
+    """Loss at ``delta``, the ascent direction (the gradient g, or c ⊙ g = ∂L/∂u for the
+    scaled ascent when ``scale`` is given) and its L2 norm; one host read for both numbers."""
     leaves = fmodel.leaves(delta)
     with torch.enable_grad():
         loss = loss_fn(fmodel(leaves, x), y)
         grads = torch.autograd.grad(loss, list(leaves.values()), allow_unused=True)
-    return float(loss.detach()), grads_or_zeros(leaves, grads)
+    d = grads_or_zeros(leaves, grads)
+    if scale is not None:
+        d = {n: t * scale[n] for n, t in d.items()}
+    value, dnorm = torch.stack([loss.detach().double(), _grad_norm(d)]).tolist()
+    return value, d, dnorm
 
 
 def _search_batch(fmodel, x, y, loss_fn, scale, rho, n_iters, generator, checkpoints, ascent):
     # The iterate v is δ itself (c = 1, or the reference's adaptive step), or u = δ / c for
     # the scaled ascent; the loss is always evaluated at δ.
     scaled = scale is not None and ascent == "scaled"
+    ascent_scale = scale if scaled else None
 
     def to_delta(v):
         return {n: t * scale[n] for n, t in v.items()} if scaled else v
 
-    def ascent_gradient(g):
-        """The gradient in v and its norm (∂L/∂u = c ⊙ g for the scaled ascent)."""
-        d = {n: g[n] * scale[n] for n in g} if scaled else g
-        dnorm = float(torch.sqrt(sum(t.double().pow(2).sum() for t in d.values())))
+    v = fmodel.zeros()
+    prev = fmodel.zeros()
+    step = prev_step = 2 * rho
+    loss, d, dnorm = _loss_and_ascent(fmodel, to_delta(v), x, y, loss_fn, ascent_scale)
+    clean = best = prev_best = loss
+    best_v = {n: t.clone() for n, t in v.items()}
+    best_ascent = (d, dnorm)
+    n_updates, last_cp = 0, 0
+    for i in range(n_iters):
         if dnorm == 0.0:  # undefined direction: take a random one (see module docstring)
             d = {n: randn_like(t, generator) for n, t in d.items()}
             if scaled:  # u does not matter where c = 0 (δ = c ⊙ u = 0 there)
                 d = {n: t.masked_fill(scale[n] == 0, 0) for n, t in d.items()}
-            dnorm = float(torch.sqrt(sum(t.double().pow(2).sum() for t in d.values())))
-        return d, dnorm
-
-    v = fmodel.zeros()
-    prev = fmodel.zeros()
-    step = prev_step = 2 * rho
-    loss, g = _loss_and_grad(fmodel, to_delta(v), x, y, loss_fn)
-    clean = best = prev_best = loss
-    best_v = {n: t.clone() for n, t in v.items()}
-    best_grad = g
-    n_updates, last_cp = 0, 0
-    for i in range(n_iters):
-        d, dnorm = ascent_gradient(g)
+            dnorm = float(_grad_norm(d))
         z = {}
         for n, t in v.items():
             s = d[n] * (step / dnorm)
@@ -145,18 +151,18 @@ def _search_batch(fmodel, x, y, loss_fn, scale, rho, n_iters, generator, checkpo
         project_to_ball(z, None if scaled else scale, rho)  # u: the Euclidean ball of radius ρ
         new = {n: MOMENTUM * z[n] + (1 - MOMENTUM) * prev[n] for n in z}
         prev, v = v, new
-        # loss (and gradient, for the next step) at the new iterate
+        # loss (and ascent direction, for the next step) at the new iterate
         if i < n_iters - 1:
-            loss, g = _loss_and_grad(fmodel, to_delta(v), x, y, loss_fn)
+            loss, d, dnorm = _loss_and_ascent(fmodel, to_delta(v), x, y, loss_fn, ascent_scale)
         else:
             with torch.no_grad():
                 delta = to_delta(v)
                 params = {n: fmodel.base[n] + delta[n] for n in delta}
-                loss, g = float(loss_fn(fmodel(params, x), y)), None
+                loss, d, dnorm = float(loss_fn(fmodel(params, x), y)), None, None
         if loss > best:
             best = loss
             best_v = {n: t.clone() for n, t in v.items()}
-            best_grad = g
+            best_ascent = (d, dnorm)
             n_updates += 1
         if i in checkpoints:
             cond1 = n_updates < MIN_UPDATE_RATIO * (i - last_cp)
@@ -168,9 +174,9 @@ def _search_batch(fmodel, x, y, loss_fn, scale, rho, n_iters, generator, checkpo
                 if i < n_iters - 1:
                     v = {n: t.clone() for n, t in best_v.items()}
                     prev = {n: t.clone() for n, t in best_v.items()}
-                    g = best_grad
-                    if g is None:  # best is the final iterate: never reached here
-                        loss, g = _loss_and_grad(fmodel, to_delta(v), x, y, loss_fn)
+                    d, dnorm = best_ascent
+                    if d is None:  # best is the final iterate: never reached here
+                        loss, d, dnorm = _loss_and_ascent(fmodel, to_delta(v), x, y, loss_fn, ascent_scale)
     best_delta = to_delta(best_v)
     return clean, best, best_delta
 
