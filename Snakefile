@@ -24,10 +24,11 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/probe_table.smk"
 include: "workflow/rules/run_log_table.smk"
+include: "workflow/rules/stabilization_inputs.smk"
 include: "workflow/rules/stabilization.smk"
-include: "workflow/rules/posthoc.smk"
+include: "workflow/rules/posthoc_probes.smk"
 include: "workflow/rules/phase_diagram_jobs.smk"
-include: "workflow/rules/report.smk"
+include: "workflow/rules/artifacts.smk"
 include: "workflow/rules/cost.smk"
 
 

@@ -1,9 +1,11 @@
 # Shared set-up: validate params before any job starts, resolve the grid of runs, and
-# the lookup tables the rules' input functions use.
+# the lookup tables and input functions of the workflow (functions live in the *common /
+# *_inputs files, never beside rules, as snakemake --lint asks).
 import json
-import os
 import sys
 from pathlib import Path
+
+from snakemake.settings.types import DeploymentMethod
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
@@ -22,11 +24,17 @@ try:
 except ParamsError as err:
     raise WorkflowError(str(err)) from None
 
-# Jobs run `python -m earlyphase ...` with the interpreter that runs Snakemake (its
-# virtual environment need not be activated): put that interpreter first on PATH.
-os.environ["PATH"] = (
-    f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-)
+# Every job runs `python -m earlyphase ...` in one software environment. With
+# `--sdm conda` Snakemake activates workflow/envs/earlyphase.yaml (CONDA_ENV, named by
+# every job's `conda` directive);
+# otherwise it is the interpreter running Snakemake (the project's virtual environment,
+# which need not be activated), put first on the job's PATH.
+CONDA_ENV = "../envs/earlyphase.yaml"
+if DeploymentMethod.CONDA not in workflow.deployment_settings.deployment_method:
+    shell.prefix(
+        f'set -euo pipefail; export PATH="{Path(sys.executable).parent}:$PATH"; '
+    )
+
 DATA = config["paths"]["data"]
 RESULTS = config["paths"]["results"]
 FIGURES = config["paths"]["figures"]
@@ -49,9 +57,16 @@ def eval_path(run_id):
     )
 
 
-def manifest_json(entries, all_evaluated=False):
-    """JSON list of runs for aggregation: paths plus the labels the table needs. A run's
-    eval path is given when it is evaluated (``all_evaluated``: every run is)."""
+def eval_spec(run_id):
+    """Corruptions and severities the evaluation of a run averages over."""
+    return grid.eval_spec(config, run_dataset(run_id))
+
+
+def manifest(experiment, extra=(), all_evaluated=False):
+    """The aggregation manifest (JSON) of one experiment's runs plus ``extra`` entries:
+    paths and the labels the table needs. A run's eval path is given when it is evaluated
+    (``all_evaluated``: every run is)."""
+    entries = list(experiment_runs(config, experiment)) + list(extra)
     return json.dumps(
         [
             {
@@ -69,11 +84,6 @@ def manifest_json(entries, all_evaluated=False):
     )
 
 
-def manifest(experiment):
-    """The aggregation manifest of one experiment's runs."""
-    return manifest_json(experiment_runs(config, experiment))
-
-
 def run_products(experiment):
     """What aggregating an experiment reads: each run's final/ and, if evaluated, its eval."""
     products = []
@@ -84,5 +94,10 @@ def run_products(experiment):
     return products
 
 
-# What `rule all` builds: the target of every configured artifact of the registry.
+def posthoc_path(run_id, tag):
+    """Post-hoc probe results of a run's final model, beside the run."""
+    return f"{run_dir(run_id)}/posthoc/{tag}.parquet"
+
+
+# What the default target builds: the target of every configured artifact of the registry.
 ARTIFACTS = REGISTRY.artifact_targets(config)

@@ -10,6 +10,8 @@ rule train:
         f"{RESULTS}/logs/train/{{run}}.log",
     wildcard_constraints:
         run=r"[^/]+/[^/]+/seed\d+",
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         gpu=1,

@@ -27,12 +27,14 @@ for _artifact in REGISTRY.ARTIFACTS.values():
         log:
             f"{RESULTS}/logs/report/{_artifact.name}.log",
         localrule: True
+        conda:
+            CONDA_ENV
         params:
             caption=_artifact.caption,
             # Bound per rule: Snakemake evaluates a shell f-string again when the job runs,
             # and by then the loop variable names the last artifact.
             artifact=_artifact.name,
-            out=f"{FIGURES}/{next(iter(_artifact.outputs.values()))}",
+            out=lambda w, output: output[0],  # the artifact's target
         shell:
             "python -m earlyphase report {params.artifact} --runs {input} "
             "--out {params.out} > {log} 2>&1"
