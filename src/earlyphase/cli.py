@@ -177,6 +177,12 @@ def cmd_concat_tables(args) -> int:
     return 0
 
 
+def cmd_status(args) -> int:
+    from earlyphase.run_status import main as status_main
+
+    return status_main(args)
+
+
 def cmd_cost(args) -> int:
     from earlyphase.cost import main as cost_main
 
@@ -303,6 +309,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config-json", default=None, help="resolved config (JSON) instead of --params")
     p.add_argument("--out", default=None, help="also write the report here")
     p.set_defaults(func=cmd_cost)
+
+    p = sub.add_parser("status", help="each training run of a target: done, running, failed, diverged or pending")
+    p.add_argument("targets", nargs="*", default=[], help="artifact names (table1, ...), experiments or all (default)")
+    p.add_argument("--params", default="params.yaml")
+    p.add_argument("--overlay", action="append", default=[], help="YAML merged over params (repeatable)")
+    p.add_argument("--reference", default="bench/throughput_reference.json",
+                   help="measured per-step costs, for runs without a measured rate")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_status)
     return parser
 
 

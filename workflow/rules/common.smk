@@ -10,6 +10,7 @@ from snakemake.settings.types import DeploymentMethod
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from earlyphase.params import ParamsError, apply_overlay, validate_params  # noqa: E402
+from earlyphase.run_status import train_log_path  # noqa: E402
 from earlyphase import runs as grid  # noqa: E402
 from earlyphase import experiments as REGISTRY  # noqa: E402
 from earlyphase.experiments import (

@@ -7,7 +7,7 @@ rule train:
     output:
         directory(f"{RESULTS}/runs/{{run}}/final"),
     log:
-        f"{RESULTS}/logs/train/{{run}}.log",
+        train_log_path(RESULTS, "{run}"),
     wildcard_constraints:
         run=r"[^/]+/[^/]+/seed\d+",
     conda:
