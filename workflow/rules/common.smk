@@ -100,5 +100,17 @@ def posthoc_path(run_id, tag):
     return f"{run_dir(run_id)}/posthoc/{tag}.parquet"
 
 
+def dvc_outputs(artifact):
+    """What DVC reads of an artifact (dvc.yaml): a table's metrics file, a figure's plot points."""
+    files = {"metrics": artifact.metrics_file, "plot_data": artifact.plot_file}
+    return {key: f"{RESULTS}/{path}" for key, path in files.items() if path}
+
+
+def dvc_output_options(output):
+    """The report command's options that write those files."""
+    keys = [key for key in ("metrics", "plot_data") if key in output.keys()]
+    return " ".join(f"--{key.replace('_', '-')} {getattr(output, key)}" for key in keys)
+
+
 # What the default target builds: the target of every configured artifact of the registry.
 ARTIFACTS = REGISTRY.artifact_targets(config)

@@ -41,5 +41,6 @@ ARTIFACTS = (
             "the difference; OOD is averaged over the configured corruptions and severities."
         ),
         category="Primary paper",
+        metric_keys=("setup", "row"),
     ),
 )
