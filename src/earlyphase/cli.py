@@ -198,6 +198,12 @@ def cmd_status(args) -> int:
     return status_main(args)
 
 
+def cmd_unlock_stale(args) -> int:
+    from earlyphase.workflow_lock import main as unlock_main
+
+    return unlock_main(args)
+
+
 def cmd_cost(args) -> int:
     from earlyphase.cost import main as cost_main
 
@@ -335,6 +341,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="measured per-step costs, for runs without a measured rate")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("unlock-stale", help="after a crash: unlock the workflow if no live Snakemake holds it")
+    p.add_argument("--directory", default=".", help="the workflow's working directory")
+    p.add_argument("command", nargs=argparse.REMAINDER, help="-- then the snakemake command to unlock with")
+    p.set_defaults(func=cmd_unlock_stale)
     return parser
 
 

@@ -55,8 +55,9 @@ def test_progress_file_follows_the_log_intervals_and_the_log_gets_lines(tmp_path
                            stream=log)
     path = tmp_path / "c10" / "lr0.1-std-x" / "seed0" / PROGRESS_NAME
     assert json.loads(path.read_text())["step"] == 4
-    for step in range(5, 11):
+    for _ in range(6):
         progress.advance()
+    assert progress.step == 10
     progress.logged(10, 0.75)
     record = json.loads(path.read_text())
     assert (record["state"], record["step"], record["total_steps"], record["loss"]) == ("running", 10, 20, 0.75)
