@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -27,9 +26,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from earlyphase.params import load_params
-
-from .helpers import HANG_GUARD_S, REPO, child_env
+from .helpers import HANG_GUARD_S, child_env, tiny_table1_params
 
 pytestmark = pytest.mark.slow
 VENV = Path(sys.executable).parent.parent
@@ -40,32 +37,9 @@ TABLES = ["figures/table1.tex", "figures/table1.csv", "results/metrics/table1.js
 STEPS = 8  # 256 images, batch 64, 2 epochs
 
 
-def _params() -> dict:
-    params = load_params(REPO / "params.yaml", REPO / "config" / "smoke.yaml")
-    params["config_overlay"] = ""
-    params["datasets"]["cifar10"]["offline"] = {"train_size": 256, "test_size": 64}
-    params["datasets"]["cifar10"]["ood"].update(corruptions=["gaussian_noise"], severities=[1])
-    for name in ("cifar10-resnet18", "cifar10-vgg11"):
-        params["setups"][name].update(epochs=2, batch_size=64, width=0.125)
-    params["setups"]["cifar10-vgg11"]["lr"] = 1e6
-    params["training"].update(log_every=2, checkpoint_every=4)
-    params["experiments"]["table1"].update(
-        setups=["cifar10-resnet18", "cifar10-vgg11"], lr_scales=[1.0],
-        gu_k={"cifar10-resnet18": 1, "cifar10-vgg11": 1}, seeds={"cifar10-resnet18": [0], "cifar10-vgg11": [0]})
-    # Valid for 8-step runs, though not built here.
-    params["experiments"]["figure1"].update(setups=["cifar10-resnet18"], k_points=2, k_extra=[], seeds=[0])
-    params["experiments"]["probes"].update(setups=["cifar10-resnet18"], k_values=[1], seeds=[0])
-    return params
-
-
-def _repo(dest: Path) -> Path:
-    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO, check=True,
-                            capture_output=True, text=True).stdout.split()
-    for name in listed:
-        if (REPO / name).is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / name, dest / name)
-    text = yaml.safe_dump(_params(), sort_keys=False)
+def _repo(dest: Path, copy_repo) -> Path:
+    copy_repo(dest)
+    text = yaml.safe_dump(tiny_table1_params(), sort_keys=False)
     (dest / "params.yaml").write_text(text)
     (dest / "config" / "smoke.yaml").write_text(text)  # what `make smoke` merges: the same
     return dest
@@ -103,14 +77,14 @@ def _kill_until_gone(pid: int) -> None:
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory) -> Path:
-    repo = _repo(tmp_path_factory.mktemp("reference"))
+def reference(tmp_path_factory, copy_repo) -> Path:
+    repo = _repo(tmp_path_factory.mktemp("reference"), copy_repo)
     _run(MAKE_SMOKE, repo)
     return repo
 
 
-def test_kill_mid_run_shows_in_status_and_make_smoke_recovers_the_same_table(tmp_path, reference):
-    repo = _repo(tmp_path / "repo")
+def test_kill_mid_run_shows_in_status_and_make_smoke_recovers_the_same_table(tmp_path, reference, copy_repo):
+    repo = _repo(tmp_path / "repo", copy_repo)
     runs, totals = _status(repo)
     assert len(runs) == 4 and set(_states(runs)) == {"pending"}
     assert totals["steps_left"] == 4 * STEPS and totals["eta_from"] == "cost model"
