@@ -13,13 +13,23 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 SNAKEMAKE := $(VENV)/bin/snakemake --workflow-profile workflow/profiles/default --cores $(CORES)
+SMOKE_TARGETS ?= figures/table1.tex figures/figure1.pdf
+
+# $(call snakemake_run,ARGS): Snakemake with ARGS, recovering from a crash first. A killed
+# run (kill -9, power loss) leaves its lock behind; unlock-stale removes it only when no live
+# Snakemake process works in this folder (never under a live run), then the run resumes:
+# atomic outputs, --rerun-incomplete and training checkpoints (README, "After a crash").
+define snakemake_run
+$(PY) -m earlyphase unlock-stale -- $(SNAKEMAKE) $(1)
+$(SNAKEMAKE) $(1)
+endef
 
 .PHONY: smoke smoke-all test lint paper
 smoke: $(VENV)/.installed
-	$(SNAKEMAKE) figures/table1.tex figures/figure1.pdf --configfile config/smoke.yaml
+	$(call snakemake_run,$(SMOKE_TARGETS) --configfile config/smoke.yaml)
 
 smoke-all: $(VENV)/.installed
-	$(SNAKEMAKE) all --configfile config/smoke.yaml
+	$(call snakemake_run,all --configfile config/smoke.yaml)
 
 test: $(VENV)/.installed
 	$(VENV)/bin/pytest -q
@@ -29,4 +39,4 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/snakefmt --check Snakefile workflow/rules
 
 paper: $(VENV)/.installed
-	$(SNAKEMAKE) all
+	$(call snakemake_run,all)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -34,3 +36,20 @@ def shapes_clean_dir(tmp_path_factory) -> Path:
         np.save(out / f"{split}_images.npy", images)
         np.save(out / f"{split}_labels.npy", labels)
     return out
+
+
+@pytest.fixture(scope="session")
+def copy_repo():
+    """``copy_repo(dest)``: the repository's tracked and not-ignored files copied into ``dest``
+    (no results, data or .snakemake), for tests that run the workflow in a folder of their own."""
+
+    def copy(dest: Path) -> Path:
+        listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO, check=True,
+                                capture_output=True, text=True).stdout.split()
+        for name in listed:
+            if (REPO / name).is_file():
+                (dest / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(REPO / name, dest / name)
+        return dest
+
+    return copy

@@ -120,7 +120,22 @@ def cmd_report(args) -> int:
 
     if args.artifact not in ARTIFACTS:
         raise ValueError(f"unknown artifact {args.artifact!r}; known: {', '.join(sorted(ARTIFACTS))}")
-    ARTIFACTS[args.artifact].render([pd.read_parquet(path) for path in args.runs], Path(args.out), note=args.note)
+    artifact = ARTIFACTS[args.artifact]
+    tables = [pd.read_parquet(path) for path in args.runs]
+    artifact.render(tables, Path(args.out), note=args.note)
+    if args.metrics:
+        from earlyphase.report.metrics import write_metrics
+
+        if not artifact.metric_keys:
+            raise ValueError(f"artifact {artifact.name!r} declares no metrics (metric_keys)")
+        csv = Path(args.out).parent / artifact.outputs["csv"]
+        write_metrics(csv, artifact.metric_keys, artifact.metric_values, args.metrics)
+    if args.plot_data:
+        from earlyphase.report._common import write_csv
+
+        if artifact.plot_data is None:
+            raise ValueError(f"artifact {artifact.name!r} declares no plot data (plot_data)")
+        write_csv(artifact.plot_data(tables), args.plot_data)
     return 0
 
 
@@ -202,6 +217,18 @@ def cmd_concat_tables(args) -> int:
     return 0
 
 
+def cmd_status(args) -> int:
+    from earlyphase.run_status import main as status_main
+
+    return status_main(args)
+
+
+def cmd_unlock_stale(args) -> int:
+    from earlyphase.workflow_lock import main as unlock_main
+
+    return unlock_main(args)
+
+
 def cmd_cost(args) -> int:
     from earlyphase.cost import main as cost_main
 
@@ -281,6 +308,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs", nargs="+", required=True, help="aggregate tables (parquet)")
     p.add_argument("--out", required=True)
     p.add_argument("--note", default="")
+    p.add_argument("--metrics", help="also write the table's headline numbers here (DVC metrics, JSON)")
+    p.add_argument("--plot-data", help="also write the points of its DVC plots here (CSV)")
     p.set_defaults(func=cmd_report)
 
     _add_manifest_command(sub, "probe-table", "tidy table of the probe records of runs (probe extraction)",
@@ -341,6 +370,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="K: training runs per GPU (default: the config's gpu_slots, else 1)")
     p.add_argument("--out", default=None, help="also write the report here")
     p.set_defaults(func=cmd_cost)
+
+    p = sub.add_parser("status", help="each training run of a target: done, running, failed, diverged or pending")
+    p.add_argument("targets", nargs="*", default=[], help="artifact names (table1, ...), experiments or all (default)")
+    p.add_argument("--params", default="params.yaml")
+    p.add_argument("--overlay", action="append", default=[], help="YAML merged over params (repeatable)")
+    p.add_argument("--reference", default="bench/throughput_reference.json",
+                   help="measured per-step costs, for runs without a measured rate")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("unlock-stale", help="after a crash: unlock the workflow if no live Snakemake holds it")
+    p.add_argument("--directory", default=".", help="the workflow's working directory")
+    p.add_argument("command", nargs=argparse.REMAINDER, help="-- then the snakemake command to unlock with")
+    p.set_defaults(func=cmd_unlock_stale)
     return parser
 
 

@@ -39,7 +39,6 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from earlyphase.acceleration import FastPath, optimizer_options
 from earlyphase.atomic import atomic_path
@@ -49,6 +48,7 @@ from earlyphase.data.loaders import load_clean
 from earlyphase.device import pick_device
 from earlyphase.interventions import build_interventions
 from earlyphase.interventions.base import TrainingData
+from earlyphase.progress import RunProgress
 from earlyphase.rng import rng_state, seed_everything, set_rng_state
 from earlyphase.runs import build_run_model
 
@@ -339,16 +339,15 @@ class Trainer:
         self.model.train()
         if not resumed and self.probes is not None:
             self._maybe_probe()  # the state at initialization (step 0)
-        bar = tqdm(total=total, initial=self.step, desc=self.run_dir.name, disable=not self.progress,
-                   unit="step", dynamic_ncols=True)
+        progress = RunProgress(self.run_dir, total, start_step=self.step, show=self.progress)
         while self.step < total:
             self.train_step()
-            bar.update(1)
+            progress.advance()
             if self.step % self.config["log_every"] == 0 or self.step == total:
                 if not self._flush_log():
                     self.status = {"status": "diverged", "diverged_at": self.step}
                     break
-                bar.set_postfix(loss=f"{self.log_rows[-1]['loss']:.3f}")
+                progress.logged(self.step, self.log_rows[-1]["loss"])
             self._maybe_probe()
             self._maybe_test()
             if self.step < total and self.checkpoint_due():
@@ -356,13 +355,13 @@ class Trainer:
             self._pause(f"step:{self.step}")
             if self.stop_requested and self.step < total:
                 self.save_checkpoint()
-                bar.close()
+                progress.close("stopped")
                 raise RunInterrupted(f"stopped on request after step {self.step}; its checkpoint "
                                      f"{self.run_dir / CHECKPOINT_NAME} is saved, a rerun resumes")
-        bar.close()
         self.writer.wait()  # a checkpoint still in flight must not outlive final/
         if self.status["status"] == "running":
             self.status = {"status": "completed", "diverged_at": None}
+        progress.close(self.status["status"])
         self.status["steps"] = self.step
         self.write_final()
         return self.status

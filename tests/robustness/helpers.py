@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from earlyphase import runs
+from earlyphase.params import load_params
 
 REPO = Path(__file__).resolve().parents[2]
 HANG_GUARD_S = 600  # only guards against a hung child; never an assertion about speed
@@ -35,6 +36,26 @@ def tiny_config(smoke_params: dict, *, probe: bool = False, steps: int = 12, **o
                                       "hessian_max_eig"]}
     config.update(overrides)
     return config
+
+
+def tiny_table1_params() -> dict:
+    """Full params for a tiny Table 1: two columns (CIFAR-10 ResNet-18 and VGG-11, one seed,
+    lr_d only, 8 steps) on one small offline CIFAR set; VGG-11's absurd lr makes it diverge."""
+    params = load_params(REPO / "params.yaml", REPO / "config" / "smoke.yaml")
+    params["config_overlay"] = ""
+    params["datasets"]["cifar10"]["offline"] = {"train_size": 256, "test_size": 64}
+    params["datasets"]["cifar10"]["ood"].update(corruptions=["gaussian_noise"], severities=[1])
+    for name in ("cifar10-resnet18", "cifar10-vgg11"):
+        params["setups"][name].update(epochs=2, batch_size=64, width=0.125)
+    params["setups"]["cifar10-vgg11"]["lr"] = 1e6
+    params["training"].update(log_every=2, checkpoint_every=4)
+    experiments = params["experiments"]
+    experiments["table1"].update(setups=["cifar10-resnet18", "cifar10-vgg11"], lr_scales=[1.0],
+                                 gu_k={"cifar10-resnet18": 1, "cifar10-vgg11": 1},
+                                 seeds={"cifar10-resnet18": [0], "cifar10-vgg11": [0]})
+    experiments["figure1"].update(setups=["cifar10-resnet18"], k_points=2, k_extra=[], seeds=[0])
+    experiments["probes"].update(setups=["cifar10-resnet18"], k_values=[1], seeds=[0])
+    return params
 
 
 def child_env(**extra: str) -> dict:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -22,42 +21,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from earlyphase.params import load_params
-
-from .helpers import HANG_GUARD_S, REPO, child_env
+from .helpers import HANG_GUARD_S, child_env, tiny_table1_params
 
 pytestmark = pytest.mark.slow
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--cores", "2"]
 TARGET = "figures/table1.tex"
-
-
-def _copy_repo(dest: Path) -> Path:
-    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO, check=True,
-                            capture_output=True, text=True).stdout.split()
-    for name in listed:
-        if (REPO / name).is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / name, dest / name)
-    return dest
-
-
-def _tiny_params() -> dict:
-    """Two Table 1 columns on one tiny offline CIFAR set; VGG-11's lr makes it diverge."""
-    params = load_params(REPO / "params.yaml", REPO / "config" / "smoke.yaml")
-    params["config_overlay"] = ""
-    params["datasets"]["cifar10"]["offline"] = {"train_size": 256, "test_size": 64}
-    params["datasets"]["cifar10"]["ood"].update(corruptions=["gaussian_noise"], severities=[1])
-    for name in ("cifar10-resnet18", "cifar10-vgg11"):
-        params["setups"][name].update(epochs=2, batch_size=64, width=0.125)
-    params["setups"]["cifar10-vgg11"]["lr"] = 1e6
-    params["training"].update(log_every=2, checkpoint_every=4)
-    experiments = params["experiments"]
-    experiments["table1"].update(setups=["cifar10-resnet18", "cifar10-vgg11"], lr_scales=[1.0],
-                                 gu_k={"cifar10-resnet18": 1, "cifar10-vgg11": 1},
-                                 seeds={"cifar10-resnet18": [0], "cifar10-vgg11": [0]})
-    experiments["figure1"].update(setups=["cifar10-resnet18"], k_points=2, k_extra=[], seeds=[0])
-    experiments["probes"].update(setups=["cifar10-resnet18"], k_values=[1], seeds=[0])
-    return params
 
 
 def _snakemake(repo: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -66,10 +34,10 @@ def _snakemake(repo: Path, *args: str, env: dict | None = None) -> subprocess.Co
 
 
 @pytest.fixture(scope="module")
-def tiny_repo(tmp_path_factory):
+def tiny_repo(tmp_path_factory, copy_repo):
     """Run the DAG once; all train jobs pause at step 2 until a second invocation was tried."""
-    repo = _copy_repo(tmp_path_factory.mktemp("repo"))
-    (repo / "params.yaml").write_text(yaml.safe_dump(_tiny_params(), sort_keys=False))
+    repo = copy_repo(tmp_path_factory.mktemp("repo"))
+    (repo / "params.yaml").write_text(yaml.safe_dump(tiny_table1_params(), sort_keys=False))
     release = repo.parent / "release"
     env = child_env(EARLYPHASE_TEST_PAUSE_AT="step:2", EARLYPHASE_TEST_RELEASE=str(release))
     first = subprocess.Popen([*SNAKEMAKE, TARGET], cwd=repo, stdout=subprocess.PIPE,

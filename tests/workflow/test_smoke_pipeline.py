@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -31,18 +30,6 @@ COMPANIONS = ["figures/fisher_table1.tex", "figures/fisher_onset.pdf", "figures/
 BIN = Path(sys.executable).parent
 
 pytestmark = pytest.mark.slow
-
-
-def _copy_repo(dest: Path) -> Path:
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO, check=True,
-                           capture_output=True, text=True).stdout.split()
-    for name in files:
-        source = REPO / name
-        if source.is_file():
-            target = dest / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
-    return dest
 
 
 def _run(args: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
@@ -69,8 +56,8 @@ def _dry_run_jobs(cwd: Path, targets: list[str], overlays: tuple[str, ...] = ())
 
 
 @pytest.fixture(scope="module")
-def smoke_repo(tmp_path_factory) -> Path:
-    repo = _copy_repo(tmp_path_factory.mktemp("repo"))
+def smoke_repo(tmp_path_factory, copy_repo) -> Path:
+    repo = copy_repo(tmp_path_factory.mktemp("repo"))
     _run([*SNAKEMAKE, *ARTIFACTS, "--cores", "2", *SMOKE], repo)
     return repo
 

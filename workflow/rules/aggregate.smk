@@ -9,6 +9,8 @@ rule aggregate:
     log:
         f"{RESULTS}/logs/aggregate/{{experiment}}.log",
     localrule: True
+    conda:
+        CONDA_ENV
     params:
         manifest=lambda w: manifest(w.experiment),
     shell:

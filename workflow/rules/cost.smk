@@ -12,6 +12,8 @@ rule cost:
     log:
         f"{RESULTS}/logs/cost.log",
     localrule: True
+    conda:
+        CONDA_ENV
     params:
         config=lambda w: json.dumps(dict(config)),
     shell:

@@ -16,6 +16,8 @@ rule prepare_clean:
         directory(f"{DATA}/{{dataset}}/{{tag}}/clean"),
     log:
         f"{RESULTS}/logs/data/{{dataset}}-{{tag}}-clean.log",
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=8000,
@@ -35,6 +37,8 @@ rule prepare_ood:
         directory(f"{DATA}/{{dataset}}/{{tag}}/c-{{oodtag}}"),
     log:
         f"{RESULTS}/logs/data/{{dataset}}-{{tag}}-c-{{oodtag}}.log",
+    conda:
+        CONDA_ENV
     threads: 2
     resources:
         mem_mb=8000,

@@ -1,10 +1,6 @@
 # Evaluation: ID accuracy and OOD accuracy per corruption × severity of one run.
 
 
-def _eval_spec(w):
-    return grid.eval_spec(config, run_dataset(w.run))
-
-
 rule evaluate:
     input:
         final=f"{RESULTS}/runs/{{run}}/final",
@@ -16,14 +12,16 @@ rule evaluate:
         f"{RESULTS}/logs/evaluate/{{run}}-{{evaltag}}.log",
     wildcard_constraints:
         run=r"[^/]+/[^/]+/seed\d+",
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         gpu=1,
         mem_mb=8000,
         runtime=60,
     params:
-        corruptions=lambda w: ",".join(_eval_spec(w)["corruptions"]),
-        severities=lambda w: ",".join(str(s) for s in _eval_spec(w)["severities"]),
+        corruptions=lambda w: ",".join(eval_spec(w.run)["corruptions"]),
+        severities=lambda w: ",".join(str(s) for s in eval_spec(w.run)["severities"]),
         batch_size=config["training"]["eval_batch_size"],
     shell:
         "OMP_NUM_THREADS={threads} python -m earlyphase evaluate --final {input.final} "

@@ -2,7 +2,7 @@
 # runs: one job per FCN (parameterization, depth, width, seed) and one per uv-model width,
 # each at a path carrying its parameters (readable tag + short hash of its full spec; see
 # earlyphase.experiments.phase_diagram / uv_model), and their concatenated tables; the
-# figures are report rules (report.smk).
+# figures are report rules (artifacts.smk).
 from earlyphase.experiments import phase_diagram as _pd_experiment  # noqa: E402
 from earlyphase.experiments import uv_model as _uv_experiment  # noqa: E402
 
@@ -21,6 +21,8 @@ rule fcn_phase_diagram_run:
         f"{RESULTS}/logs/phase_diagram/fcn/{{tag}}.log",
     wildcard_constraints:
         tag=r"[^/]+/[^/]+/seed\d+",
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=8000,
@@ -38,6 +40,8 @@ rule uv_phase_diagram_run:
         f"{RESULTS}/logs/phase_diagram/uv/{{tag}}.log",
     wildcard_constraints:
         tag=r"w\d+-[^/]+",
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=4000,
@@ -56,6 +60,8 @@ rule phase_diagram_table:
     log:
         f"{RESULTS}/logs/aggregate/phase_diagram.log",
     localrule: True
+    conda:
+        CONDA_ENV
     shell:
         "python -m earlyphase concat-tables --inputs {input} --out {output} > {log} 2>&1"
 
@@ -68,5 +74,7 @@ rule uv_phase_diagram_table:
     log:
         f"{RESULTS}/logs/aggregate/uv_phase_diagram.log",
     localrule: True
+    conda:
+        CONDA_ENV
     shell:
         "python -m earlyphase concat-tables --inputs {input} --out {output} > {log} 2>&1"

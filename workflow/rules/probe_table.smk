@@ -10,6 +10,8 @@ rule probe_table:
     log:
         f"{RESULTS}/logs/aggregate/probe_table.log",
     localrule: True
+    conda:
+        CONDA_ENV
     params:
         manifest=lambda w: manifest("probes"),
     shell:

@@ -14,6 +14,8 @@ rule run_log_table:
     wildcard_constraints:
         log="probes|test_log",
     localrule: True
+    conda:
+        CONDA_ENV
     params:
         manifest=lambda w: manifest(w.experiment),
     shell:

@@ -2,31 +2,7 @@
 # that k, compare with random k (win rate).
 #
 # The chosen k depends on probe results, so the DAG is data-dependent: the checkpoint
-# `stabilize` writes results/stabilization/<head-only run id>/<metric>-<settings hash>.json
-# (every input of the choice is in that path: the head-only run's id hashes its whole config,
-# the settings hash covers tau, epsilon, transient and k_max). After it has run, the input
-# functions below read k and add the GU runs at that k to RUNS; they are ordinary GU run
-# ids (every parameter, k included, in the path), shared with any other artifact.
-from earlyphase.experiments import stabilization as stab_experiment  # noqa: E402
-from earlyphase.experiments import stabilization_probes as stab_probes  # noqa: E402
-from snakemake.exceptions import IncompleteCheckpointException  # noqa: E402
-
-STAB_CHOICES = {}  # (setup, metric) -> {path, probe_run, settings}
-if (
-    "stabilization" in config["experiments"]
-    and "stabilization_probes" in config["experiments"]
-):
-    for _setup in config["experiments"]["stabilization"]["setups"]:
-        _probe_run = stab_probes.probe_run(config, _setup).run_id
-        _settings = stab_experiment.algorithm_settings(config, _setup)
-        for _metric in config["experiments"]["stabilization"]["metrics"]:
-            STAB_CHOICES[(_setup, _metric)] = {
-                "path": f"{RESULTS}/stabilization/{_probe_run}/{_metric}-{grid.short_hash(_settings)}.json",
-                "probe_run": _probe_run,
-                "settings": _settings,
-                "settings_hash": grid.short_hash(_settings),
-            }
-STAB_BY_PATH = {choice["path"]: choice for choice in STAB_CHOICES.values()}
+# `stabilize` writes each choice (paths and input functions: stabilization_inputs.smk).
 
 
 checkpoint stabilize:
@@ -41,54 +17,13 @@ checkpoint stabilize:
         metric=r"[a-z_]+",
         settings=r"[0-9a-f]{8}",
     localrule: True
+    conda:
+        CONDA_ENV
     params:
         settings=lambda w, output: json.dumps(STAB_BY_PATH[output[0]]["settings"]),
     shell:
         "python -m earlyphase stabilize --final {input} --probe-run {wildcards.probe_run} "
         "--metric {wildcards.metric} --settings {params.settings:q} --out {output} > {log} 2>&1"
-
-
-def stab_chosen(setup, metric):
-    """Runs at the k chosen for (setup, metric), registered in RUNS; raises (through
-    checkpoints.get) until the choice exists."""
-    choice = STAB_CHOICES[(setup, metric)]
-    path = checkpoints.stabilize.get(
-        probe_run=choice["probe_run"], metric=metric, settings=choice["settings_hash"]
-    ).output[0]
-    result = json.loads(Path(path).read_text())
-    entries = stab_experiment.chosen_runs(config, setup, metric, result["k"])
-    for run, labels in entries:
-        RUNS.setdefault(run.run_id, run)
-        labels.update(
-            chosen_k=result["k"],
-            stabilized=result["stabilized"],
-            clipped=result["clipped"],
-        )
-    return entries
-
-
-def stab_chosen_products(wildcards):
-    """Products of the chosen-k runs whose choice exists. The choices themselves are direct
-    inputs of the aggregation, so Snakemake re-evaluates this after each checkpoint job; the
-    manifest (params) does not skip missing choices and fails loudly if one were missing.
-    """
-    out = []
-    for setup, metric in STAB_CHOICES:
-        try:
-            entries = stab_chosen(setup, metric)
-        except IncompleteCheckpointException:
-            continue
-        for run, _ in entries:
-            out += [f"{run_dir(run.run_id)}/final", eval_path(run.run_id)]
-    return out
-
-
-def stab_manifest(wildcards):
-    """The manifest of the static runs plus the chosen-k runs (all evaluated)."""
-    entries = list(experiment_runs(config, "stabilization"))
-    for setup, metric in STAB_CHOICES:
-        entries += stab_chosen(setup, metric)
-    return manifest_json(entries, all_evaluated=True)
 
 
 rule aggregate_stabilization:
@@ -101,6 +36,8 @@ rule aggregate_stabilization:
     log:
         f"{RESULTS}/logs/aggregate/stabilization.log",
     localrule: True
+    conda:
+        CONDA_ENV
     params:
         manifest=stab_manifest,
     shell:

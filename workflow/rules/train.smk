@@ -7,9 +7,11 @@ rule train:
     output:
         directory(f"{RESULTS}/runs/{{run}}/final"),
     log:
-        f"{RESULTS}/logs/train/{{run}}.log",
+        train_log_path(RESULTS, "{run}"),
     wildcard_constraints:
         run=r"[^/]+/[^/]+/seed\d+",
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         gpu=1,

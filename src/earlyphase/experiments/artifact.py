@@ -18,6 +18,10 @@ from dataclasses import dataclass, field
 
 # (tables, out, note) -> None: the report function that renders the artifact.
 Render = Callable[..., None]
+# tables -> the tidy frame a DVC plot draws (one row per point).
+PlotData = Callable[[list], object]
+# What a table's metrics file gives per cell; columns whose name contains "verdict" come too.
+HEADLINE = ("id_mean", "ood_mean", "n_seeds")
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,12 @@ class Artifact:
     ``render``    the report function (``earlyphase.report.<module>.render``).
     ``caption``   the figure/table caption of the Snakemake report (reStructuredText).
     ``category``  its section in the Snakemake report.
+    ``metric_keys``  tables only: the columns of its CSV that name a cell (setup, row, ...);
+                  the report also writes ``paths.results``/metrics/<name>.json, per cell the
+                  ``metric_values`` and any verdict column, which DVC shows as metrics
+                  (``dvc metrics show/diff``, ``dvc exp show``).
+    ``plot_data`` a function of the input tables giving the points DVC plots draw; the report
+                  writes them to ``paths.results``/plots/<name>.csv (``dvc plots show``).
     """
 
     name: str
@@ -53,6 +63,9 @@ class Artifact:
     category: str
     run_sets: tuple[str, ...] = ()
     extra_costs: tuple[str, ...] = field(default=())
+    metric_keys: tuple[str, ...] = ()
+    metric_values: tuple[str, ...] = HEADLINE
+    plot_data: PlotData | None = None
 
     def __post_init__(self):
         if not self.outputs:
@@ -60,11 +73,23 @@ class Artifact:
         unknown = set(self.shown) - set(self.outputs)
         if unknown:
             raise ValueError(f"artifact {self.name!r}: shown outputs {sorted(unknown)} are not in outputs")
+        if self.metric_keys and "csv" not in self.outputs:
+            raise ValueError(f"artifact {self.name!r}: metrics are read from its csv output, and it has none")
 
     @property
     def target(self) -> str:
         """The file (under ``paths.figures``) that stands for the artifact."""
         return next(iter(self.outputs.values()))
+
+    @property
+    def metrics_file(self) -> str | None:
+        """Its DVC metrics file under ``paths.results`` (tables only)."""
+        return f"metrics/{self.name}.json" if self.metric_keys else None
+
+    @property
+    def plot_file(self) -> str | None:
+        """Its DVC plot data under ``paths.results``."""
+        return f"plots/{self.name}.csv" if self.plot_data else None
 
     def enabled(self, config: dict) -> bool:
         return self.config_key in config["experiments"]

@@ -36,5 +36,6 @@ ARTIFACTS = (
             "interval k (log scale, from 1 to total_steps / number of blocks); mean ± std over seeds."
         ),
         category="Primary paper",
+        plot_data=figure1_report.plot_points,
     ),
 )

@@ -42,5 +42,6 @@ ARTIFACTS = (
             "beside ours. Added: CIFAR-10-C accuracy (no paper reported it) and the early maximum of tr(F)."
         ),
         category="Fisher explosion (seed 003)",
+        metric_keys=("column",),
     ),
 )

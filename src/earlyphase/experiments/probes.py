@@ -37,6 +37,7 @@ ARTIFACTS = (
         tables=("probes.parquet",),
         config_key="probes",
         render=figure2_report.render,
+        plot_data=figure2_report.plot_points,
         caption=(
             "**Figure 2 (Liu & Gurevych).** Learning dynamics over the early window on CIFAR-10 "
             "(ResNet-18, lr_d): tr(F) (normalized by the number of trainable parameters), S_avg and "
@@ -54,6 +55,7 @@ ARTIFACTS = (
         tables=("probes.parquet",),
         config_key="probes",
         render=figure3_report.render,
+        plot_data=figure3_report.plot_points,
         caption=(
             "**Figure 3 (Liu & Gurevych, appendix).** The probe dynamics of Figure 2 on the other "
             "setups (ResNet-18 on MNIST and CIFAR-100, lr_d): tr(F), S_avg and S_worst (c = 1) over the early "

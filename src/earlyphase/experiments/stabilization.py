@@ -71,5 +71,7 @@ ARTIFACTS = (
             "rate against random k ≤ 800, each beside the paper's value."
         ),
         category="Primary paper (arXiv v1)",
+        metric_keys=("setup", "method"),
+        metric_values=("k", "id_mean", "ood_mean", "n_seeds", "win_rate"),
     ),
 )

@@ -43,5 +43,6 @@ ARTIFACTS = (
             "variant setup mnist-resnet18-sgd is listed, which adds its own column."
         ),
         category="Primary paper",
+        metric_keys=("setup", "row"),
     ),
 )

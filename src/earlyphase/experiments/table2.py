@@ -95,5 +95,6 @@ ARTIFACTS = (
             "difference (the paper's text reports no numbers for the Fisher-penalty rows)."
         ),
         category="Primary paper",
+        metric_keys=("setup", "row"),
     ),
 )

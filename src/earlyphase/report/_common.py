@@ -80,5 +80,18 @@ def delta(ours: float, paper: float) -> str:
     return f"{ours - paper:+.2f}"
 
 
+def paper_delta(paper: float, ours: float) -> str:
+    """The paper's value in italics and our difference from it (``--`` without ours); empty
+    when the paper reports none. The second line of a stacked cell, under :func:`pm`."""
+    if paper is None or pd.isna(paper):
+        return ""
+    return f"\\textit{{{paper:.2f}}} ({delta(ours, paper)})"
+
+
+def group_row(title: str, n_columns: int) -> str:
+    """A heading row spanning the table (the setup a block of rows belongs to)."""
+    return f"\\multicolumn{{{n_columns}}}{{@{{}}l}}{{\\textit{{{latex_escape(title)}}}}} \\\\"
+
+
 def latex_escape(text: str) -> str:
     return str(text).replace("·", "$\\cdot$").replace("_", "\\_").replace("%", "\\%")

@@ -19,6 +19,10 @@ from earlyphase.report._common import save_figure
 from earlyphase.report.paper_values import SETUP_TITLES
 
 
+def lr_label(lr_scale: float) -> str:
+    return "lr_d" if lr_scale == 1.0 else f"{lr_scale:g}·lr_d"
+
+
 def accuracy_changes(runs: pd.DataFrame) -> pd.DataFrame:
     """Per GU run: ΔID and ΔOOD against the standard run of the same setup, lr and seed."""
     completed = runs[runs["status"] == "completed"]
@@ -30,13 +34,24 @@ def accuracy_changes(runs: pd.DataFrame) -> pd.DataFrame:
     return joined.dropna(subset=["delta_id", "delta_ood"])
 
 
+def plot_points(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    """Figure 1's curves as points for DVC plots: per setup (panel), learning rate (series) and
+    k, the mean ΔID and ΔOOD over seeds and the number of seeds."""
+    changes = accuracy_changes(tables[0]).assign(series=lambda f: f["lr_scale"].map(lr_label))
+    points = changes.groupby(["setup", "series", "gu_k"], sort=True).agg(
+        delta_id=("delta_id", "mean"), delta_ood=("delta_ood", "mean"), n_seeds=("seed", "nunique")).reset_index()
+    points["panel"] = points["setup"].map(lambda s: SETUP_TITLES.get(s, s))
+    points["k"] = points["gu_k"].astype(int)
+    return points[["panel", "series", "k", "delta_id", "delta_ood", "n_seeds"]]
+
+
 def plot_figure1(runs: pd.DataFrame, out_stem: Path | str) -> pd.DataFrame:
     """Write ``<out_stem>.pdf`` and ``.png``; return the plotted changes."""
     changes = accuracy_changes(runs)
     long = changes.melt(id_vars=["setup", "lr_scale", "gu_k", "seed"], value_vars=["delta_id", "delta_ood"],
                         var_name="metric", value_name="change")
     long["metric"] = long["metric"].map({"delta_id": "Δ ID accuracy (pp)", "delta_ood": "Δ OOD accuracy (pp)"})
-    long["learning rate"] = long["lr_scale"].map(lambda s: "lr_d" if s == 1.0 else f"{s:g}·lr_d")
+    long["learning rate"] = long["lr_scale"].map(lr_label)
     setups = list(dict.fromkeys(runs["setup"]))
     sns.set_theme(style="whitegrid", context="paper", font_scale=1.1)
     grid = sns.relplot(data=long, x="gu_k", y="change", hue="learning rate", col="setup", row="metric",

@@ -7,10 +7,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from earlyphase.report.probe_dynamics import figure2_setups, plot_dynamics
+from earlyphase.report.probe_dynamics import dynamics_points, figure2_setups, plot_dynamics
 
 
 def render(tables: list[pd.DataFrame], out: Path, note: str = "") -> None:
     probes = tables[0]
     plot_dynamics(probes, figure2_setups(probes), out.with_suffix(""),
                   "Unfreezing at different times changes the early learning dynamics (Liu & Gurevych, Fig. 2)")
+
+
+def plot_points(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    """The probe curves of this figure as points for DVC plots (see probe_dynamics)."""
+    return dynamics_points(tables[0], figure2_setups(tables[0]))

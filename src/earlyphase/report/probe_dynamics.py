@@ -57,6 +57,19 @@ def normalized_curves(probes: pd.DataFrame, metric: str) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True) if out else curves.assign(value=[])
 
 
+def dynamics_points(probes: pd.DataFrame, setups: list[str]) -> pd.DataFrame:
+    """The curves of :func:`plot_dynamics` as points for DVC plots, not normalized: per setup
+    (panel), curve (series: standard or GU k) and step, the mean of each probe over seeds."""
+    metrics = [m for m in METRICS if m in probes.columns]
+    frame = probes[probes["setup"].isin(setups)]
+    frame = frame[frame["status"] == "completed"] if "status" in frame else frame
+    points = frame.groupby(["setup", "gu_k", "step"], dropna=False)[metrics].mean().reset_index()
+    points["panel"] = points["setup"].map(lambda s: SETUP_TITLES.get(s, s))
+    points["series"] = points["gu_k"].map(curve_label)
+    order = points["gu_k"].fillna(-1)
+    return points.assign(_order=order).sort_values(["setup", "_order", "step"])[["panel", "series", "step", *metrics]]
+
+
 def plot_dynamics(probes: pd.DataFrame, setups: list[str], out_stem: Path | str, title: str,
                   columns: dict[str, str] | None = None) -> None:
     """``columns``: column -> label of the panels (default: :data:`METRICS`)."""

@@ -14,7 +14,16 @@ from pathlib import Path
 import pandas as pd
 
 from earlyphase.aggregate import summarize
-from earlyphase.report._common import begin_table, delta, end_table, grouped_rows, latex_escape, num, pm, write_table
+from earlyphase.report._common import (
+    begin_table,
+    end_table,
+    group_row,
+    grouped_rows,
+    latex_escape,
+    paper_delta,
+    pm,
+    write_table,
+)
 from earlyphase.report.paper_values import SETUP_TITLES, TABLE2_LR, TABLE2_SETUP
 
 LR_ORDER = ["lr_d", "lr_l2h", "0.1·lr_d", "lr_h2l"]
@@ -42,28 +51,30 @@ def table2_frame(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def render_latex(table: pd.DataFrame, note: str = "") -> str:
+    """One block per setup; per intervention our mean ± std (n) and, on the line below where the
+    paper reports one, its value and our difference (a layout that fits a one-column page)."""
     lines = [
-        *begin_table(__name__, "llcccccc"),
-        "& & \\multicolumn{3}{c}{ID accuracy (\\%)} & \\multicolumn{3}{c}{OOD accuracy (\\%)} \\\\",
-        "\\cmidrule(lr){3-5} \\cmidrule(lr){6-8}",
-        "setup & intervention & ours ($n$) & paper & $\\Delta$ & ours ($n$) & paper & $\\Delta$ \\\\",
+        *begin_table(__name__, "lcc"),
+        "intervention & ID accuracy (\\%) & OOD accuracy (\\%) \\\\",
         "\\midrule",
     ]
-    for new_part, r in grouped_rows(table, "part"):
-        if new_part:
+    for i, (new_setup, r) in enumerate(grouped_rows(table, "setup")):
+        if new_setup:
             lines.append("\\midrule")
+        if new_setup or i == 0:
+            lines.append(group_row(SETUP_TITLES.get(r["setup"], r["setup"]), 3))
         row = r["row"]
         if r["part"] == "lr_switch" and not pd.isna(r["k"]):
             row = f"{row} ($k={int(r['k'])}$)"
-        lines.append(" & ".join([
-            latex_escape(SETUP_TITLES.get(r["setup"], r["setup"])), latex_escape(row),
-            pm(r["id_mean"], r["id_std"], r["n_seeds"]), num(r["paper_id"]), delta(r["id_mean"], r["paper_id"]),
-            pm(r["ood_mean"], r["ood_std"], r["n_seeds"]), num(r["paper_ood"]), delta(r["ood_mean"], r["paper_ood"]),
-        ]) + " \\\\")
+        lines.append(" & ".join([latex_escape(row), pm(r["id_mean"], r["id_std"], r["n_seeds"]),
+                                 pm(r["ood_mean"], r["ood_std"], r["n_seeds"])]) + " \\\\")
+        paper = [paper_delta(r["paper_id"], r["id_mean"]), paper_delta(r["paper_ood"], r["ood_mean"])]
+        if any(paper):
+            lines.append(" & ".join(["\\quad paper ($\\Delta$)", *paper]) + " \\\\")
     caption = ("Interventions in the early period of training: learning-rate switch (lr\\_l2h: "
                "0.1$\\cdot$lr\\_d for the first $k$ steps, then lr\\_d; lr\\_h2l the reverse) and the Fisher "
-               "penalty applied after a delay of $d$ steps. Ours: mean $\\pm$ std ($n$ seeds); paper: Liu \\& "
-               "Gurevych Table 2 (n/r: not reported in the available text); $\\Delta$ = ours $-$ paper.")
+               "penalty applied after a delay of $d$ steps. Ours: mean $\\pm$ std ($n$ seeds); below in italics: "
+               "Liu \\& Gurevych Table 2 and $\\Delta$ = ours $-$ paper, where the available text reports a value.")
     diverged = table[table["n_diverged"] > 0]
     if len(diverged):
         caption += " Diverged runs excluded: " + "; ".join(

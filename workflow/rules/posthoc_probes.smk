@@ -15,10 +15,6 @@ if "appendix_sharpness" in config["experiments"]:
     POSTHOC_RUNS = appendix_sharpness.posthoc_runs(config)
 
 
-def posthoc_path(run_id, tag):
-    return f"{run_dir(run_id)}/posthoc/{tag}.parquet"
-
-
 rule probe_checkpoint:
     input:
         final=f"{RESULTS}/runs/{{run}}/final",
@@ -30,6 +26,8 @@ rule probe_checkpoint:
     wildcard_constraints:
         run=r"[^/]+/[^/]+/seed\d+",
         tag=r"probe-[0-9a-f]{8}",
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         gpu=1,
@@ -50,6 +48,8 @@ rule posthoc_table:
     log:
         f"{RESULTS}/logs/aggregate/appendix_sharpness.log",
     localrule: True
+    conda:
+        CONDA_ENV
     params:
         manifest=lambda w: json.dumps(
             [

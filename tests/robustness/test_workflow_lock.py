@@ -1,0 +1,54 @@
+"""unlock-stale (what `make smoke` / `make paper` run first): nothing without lock files,
+unlock when the lock is stale, never under a live Snakemake process in the folder."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+
+from earlyphase.workflow_lock import live_snakemake, unlock_stale
+
+# A stand-in for `snakemake`: records the arguments it was called with.
+RECORDER = [sys.executable, "-c", "import sys; open('called', 'w').write(' '.join(sys.argv[1:]))"]
+
+
+def _lock(workdir):
+    locks = workdir / ".snakemake" / "locks"
+    locks.mkdir(parents=True)
+    (locks / "0.input.lock").write_text("figures/table1.tex\n")
+
+
+def test_without_locks_nothing_runs(tmp_path):
+    assert unlock_stale(RECORDER, tmp_path, out=io.StringIO()) == 0
+    assert not (tmp_path / "called").exists()
+
+
+def test_a_stale_lock_is_unlocked_with_the_same_command(tmp_path):
+    _lock(tmp_path)
+    out = io.StringIO()
+    assert unlock_stale([*RECORDER, "figures/table1.tex"], tmp_path, out=out) == 0
+    assert (tmp_path / "called").read_text() == "figures/table1.tex --unlock"
+    assert "no live Snakemake process" in out.getvalue()
+
+
+def test_a_live_snakemake_in_the_folder_keeps_its_lock(tmp_path):
+    _lock(tmp_path)
+    fake = tmp_path / "bin" / "snakemake"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\nsleep 60\n")
+    fake.chmod(0o755)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    here = subprocess.Popen([str(fake), "--cores", "1"], cwd=tmp_path)
+    other = subprocess.Popen([str(fake)], cwd=elsewhere)
+    try:
+        assert live_snakemake(tmp_path) == [here.pid]
+        out = io.StringIO()
+        assert unlock_stale(RECORDER, tmp_path, out=out) == 0
+        assert not (tmp_path / "called").exists() and f"pid {here.pid}" in out.getvalue()
+    finally:
+        for proc in (here, other):
+            proc.kill()
+            proc.wait()
+    assert live_snakemake(tmp_path) == []
