@@ -68,7 +68,7 @@ def render_latex(table: pd.DataFrame, note: str = "") -> str:
     the paper's values with our differences (a layout that fits a one-column page)."""
     lines = [
         *begin_table(__name__, "lcccc"),
-        "method & $k$ & ID (\\%) & OOD (\\%) & win rate (\\%) \\\\",
+        "method & $k$ & ID (\\%) & OOD (\\%) & WR (\\%) \\\\",
         "\\midrule",
     ]
     for i, (new_setup, r) in enumerate(grouped_rows(table, "setup")):
@@ -89,7 +89,7 @@ def render_latex(table: pd.DataFrame, note: str = "") -> str:
                 f"\\textit{{{num(r.get('paper_wr'), '.0f')}}}",
             ]) + " \\\\")
     caption = ("Gradual unfreezing at the $k$ chosen by the stabilization heuristic (Algorithm 2 of Liu \\& "
-               "Gurevych, arXiv v1) on each probe of a head-only run; accuracy mean $\\pm$ std ($n$ seeds); win "
+               "Gurevych, arXiv v1) on each probe of a head-only run; accuracy mean $\\pm$ std ($n$ seeds); WR, win "
                "rate: share of random $k \\le 800$ (count in parentheses) with lower mean OOD accuracy. Below in "
                "italics: v1 Table 2 and $\\Delta$ = ours $-$ paper (n/r: not reported), beside both perturbation "
                "scalings of a sharpness probe (c = 1, and $c = |w|$ marked adaptive), since the paper does not say "
