@@ -32,7 +32,7 @@ PROBES = ["fisher_trace", "avg_sharpness", "worst_sharpness", "hessian_max_eig"]
 def run_config(workload, batch_size: int, width: float, steps: int, points: int) -> dict:
     config = bench_config(workload, batch_size, width)
     probe = {"probes": PROBES, "every": max(steps // 2, 1), "window": steps, "points": points,
-             "batch_size": max(points // 2, 1), "rho": 0.01, "norm": "l2", "adaptive": False,
+             "batch_size": max(points // 2, 1), "rho": 0.01, "norm": "l2",
              "n_draws": 2, "apgd_iters": 2, "eig_iters": 2, "fisher_params": "trainable",
              "sharpness_params": "all"}
     return {**config, "total_steps": steps, "gu_k": max(steps // 4, 1), "probe": probe,
