@@ -39,7 +39,7 @@ def cmd_prepare_clean(args) -> int:
 
     spec = args.spec
     prepare_clean(spec["dataset"], spec["source"], Path(args.out), Path(args.raw),
-                  offline=spec.get("offline"))
+                  offline=spec.get("offline"), path=spec.get("path"), subset=spec.get("subset"))
     return 0
 
 
@@ -48,7 +48,8 @@ def cmd_prepare_ood(args) -> int:
 
     spec = args.spec
     prepare_corrupted(spec["clean"]["dataset"], spec["source"], Path(args.clean), Path(args.out),
-                      Path(args.raw), spec["corruptions"], seed=spec["seed"], workers=args.workers)
+                      Path(args.raw), spec["corruptions"], seed=spec["seed"], workers=args.workers,
+                      path=spec.get("path"))
     return 0
 
 

@@ -17,13 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from earlyphase.data.registry import DATASETS
 from earlyphase.models import build_model, num_blocks
 
-DATASET_SHAPES = {  # num_classes, in_channels, full training-set size
-    "mnist": (10, 1, 60000),
-    "cifar10": (10, 3, 50000),
-    "cifar100": (100, 3, 50000),
-}
+# num_classes, in_channels, full training-set size (from the dataset registry)
+DATASET_SHAPES = {name: (spec.num_classes, spec.image_shape[2], spec.train_size) for name, spec in DATASETS.items()}
 OFFLINE_DEFAULT_SIZES = {
     "mnist": {"train_size": 1297, "test_size": 500},
     "cifar10": {"train_size": 5000, "test_size": 1000},
@@ -50,6 +48,12 @@ def clean_data_spec(config: dict, dataset: str) -> dict:
     spec = {"dataset": dataset, "source": entry["source"]}
     if entry["source"] == "offline":
         spec["offline"] = {**OFFLINE_DEFAULT_SIZES[dataset], **entry.get("offline", {})}
+    if entry["source"] == "local":
+        from earlyphase.data.local_mirror import local_path
+
+        spec["path"] = local_path(dataset, entry.get("path"))
+    if "subset" in entry:
+        spec["subset"] = dict(entry["subset"])
     return spec
 
 
@@ -60,15 +64,16 @@ def clean_data_dir(config: dict, dataset: str) -> str:
 
 def ood_data_spec(config: dict, dataset: str) -> dict:
     """What the corrupted test set is built from (not which severities are averaged)."""
-    from earlyphase.data.registry import DATASETS
-
     ood = config["datasets"][dataset]["ood"]
-    return {
+    spec = {
         "clean": clean_data_spec(config, dataset),
         "source": ood["source"],
         "corruptions": resolve_corruptions(DATASETS[dataset], ood["corruptions"]),
         "seed": ood.get("seed", 0),
     }
+    if ood["source"] == "local":
+        spec["path"] = ood["path"]
+    return spec
 
 
 def resolve_corruptions(dataset_spec, corruptions) -> list[str]:
@@ -103,7 +108,8 @@ def train_set_size(config: dict, dataset: str) -> int:
     spec = clean_data_spec(config, dataset)
     if spec["source"] == "offline":
         return spec["offline"]["train_size"]
-    return DATASET_SHAPES[dataset][2]
+    full = DATASET_SHAPES[dataset][2]
+    return min(full, spec.get("subset", {}).get("train_size", full))
 
 
 def steps_per_epoch(config: dict, setup_name: str) -> int:

@@ -13,7 +13,8 @@ from earlyphase.data.registry import DATASETS, get_spec
 
 
 def test_registry_entries():
-    assert set(DATASETS) == {"mnist", "cifar10", "cifar100"}
+    assert set(DATASETS) == {"mnist", "fashion_mnist", "cifar10", "cifar100"}
+    assert DATASETS["fashion_mnist"].corruption_kind == "mnist_c"  # Fashion-MNIST-C: MNIST-C corruptions
     assert DATASETS["mnist"].image_shape == (28, 28, 1)
     assert DATASETS["mnist"].severities == (1,)
     assert DATASETS["cifar100"].num_classes == 100

@@ -1,4 +1,4 @@
-"""Clean MNIST / CIFAR-10 / CIFAR-100 through torchvision (which checks its own md5 sums)."""
+"""Clean MNIST / Fashion-MNIST / CIFAR-10 / CIFAR-100 through torchvision (which checks its own md5 sums)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 
 from .errors import DownloadError
 
-_CLASSES = {"mnist": "MNIST", "cifar10": "CIFAR10", "cifar100": "CIFAR100"}
+_CLASSES = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST", "cifar10": "CIFAR10", "cifar100": "CIFAR100"}
 
 
 def torchvision_split(dataset: str, raw_dir: Path, train: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -22,7 +22,7 @@ def torchvision_split(dataset: str, raw_dir: Path, train: bool) -> tuple[np.ndar
         raise DownloadError(
             f"could not obtain {dataset} ({'train' if train else 'test'}) through torchvision "
             f"into {raw_dir}: {exc}. Without network, copy the torchvision archives into "
-            f"{raw_dir} by hand, or use source 'offline'."
+            f"{raw_dir} by hand, or read them from a folder with source 'local' and a path."
         ) from exc
     data = ds.data.numpy() if hasattr(ds.data, "numpy") else np.asarray(ds.data)
     if data.ndim == 3:

@@ -16,8 +16,8 @@ import numpy as np
 
 from earlyphase.atomic import atomic_dir
 
-from .download import fetch
-from .errors import CorruptDataError
+from .download import fetch, verify
+from .errors import ChecksumError, CorruptDataError, MissingDataError
 from .extract import safe_extract
 from .sources import ArchiveSource, corrupted_archive
 
@@ -88,7 +88,32 @@ def place_official(
         progress=progress,
         retries=retries,
     )
-    with atomic_dir(Path(out_dir)) as tmp:
+    install_archive(dataset, archive, src, Path(out_dir), corruptions)
+
+
+def place_local(
+    dataset: str,
+    out_dir: Path,
+    folder: Path,
+    corruptions: list[str],
+    source: ArchiveSource | None = None,
+) -> None:
+    """Install the released archive of ``dataset`` found in the mirror ``folder`` (a shared
+    filesystem on compute nodes without internet), verified with the download's checksums.
+    The mirror is only read: a file that does not match is reported, not moved."""
+    src = source or corrupted_archive(dataset)
+    archive = Path(folder) / src.filename
+    checksums = f"md5 {src.md5}" + (f", sha256 {src.sha256}" if src.sha256 else "")
+    if not archive.is_file():
+        raise MissingDataError(f"{folder} has no {src.filename} (expected {checksums})")
+    if not verify(archive, md5=src.md5, sha256=src.sha256):
+        raise ChecksumError(f"{archive} does not match its published checksum ({checksums}); it was not used.")
+    install_archive(dataset, archive, src, Path(out_dir), corruptions)
+
+
+def install_archive(dataset: str, archive: Path, src: ArchiveSource, out_dir: Path, corruptions: list[str]) -> None:
+    """Extract the verified ``archive``, check its files and make its top folder ``out_dir``."""
+    with atomic_dir(out_dir) as tmp:
         scratch = tmp / ".extract"
         safe_extract(archive, scratch)
         top = scratch / src.top_dir

@@ -17,8 +17,8 @@ from earlyphase.atomic import atomic_dir
 
 from .registry import get_spec
 
-CLEAN_SOURCES = ("torchvision", "offline")
-CORRUPTED_SOURCES = ("official", "generated")
+CLEAN_SOURCES = ("torchvision", "local", "offline")
+CORRUPTED_SOURCES = ("official", "local", "generated")
 DEFAULT_OFFLINE_SIZES = {"cifar10": (10000, 2000), "cifar100": (20000, 4000)}
 
 
@@ -42,6 +42,13 @@ def _offline_split(dataset: str, offline: dict | None, seed: int):
     return train, test
 
 
+def _first(split: tuple[np.ndarray, np.ndarray], n: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``n`` examples of a split (all of it for None): the released splits are
+    already shuffled, and a prefix is the same subset on every machine."""
+    x, y = split
+    return (x, y) if n is None else (x[:n], y[:n])
+
+
 def prepare_clean(
     dataset: str,
     source: str,
@@ -49,12 +56,17 @@ def prepare_clean(
     raw_dir: Path,
     offline: dict | None = None,
     seed: int = 0,
+    path: str | None = None,
+    subset: dict | None = None,
 ) -> None:
     """Write the clean train/test split of ``dataset`` to ``out_dir``.
 
     ``source="torchvision"`` downloads through torchvision into ``raw_dir``;
-    ``source="offline"`` builds the deterministic stand-in (sklearn digits for MNIST,
-    procedural shapes for CIFAR) capped at ``offline['train_size'/'test_size']``.
+    ``source="local"`` reads the verified raw files from the mirror folder ``path``
+    (:mod:`.local_mirror`); ``subset`` keeps the first ``train_size`` / ``test_size``
+    images of a real split (a laptop-sized run); ``source="offline"`` builds the
+    deterministic stand-in (sklearn digits for MNIST, procedural shapes for CIFAR) capped
+    at ``offline['train_size'/'test_size']``.
     """
     spec = get_spec(dataset)
     if source == "torchvision":
@@ -64,10 +76,17 @@ def prepare_clean(
         raw_dir.mkdir(parents=True, exist_ok=True)
         train = torchvision_split(dataset, raw_dir, train=True)
         test = torchvision_split(dataset, raw_dir, train=False)
+    elif source == "local":
+        from .local_mirror import local_path, local_split
+
+        folder = local_path(dataset, path)
+        train, test = local_split(dataset, folder, train=True), local_split(dataset, folder, train=False)
     elif source == "offline":
         train, test = _offline_split(dataset, offline, seed)
     else:
         raise ValueError(f"unknown clean source {source!r}; choose one of {CLEAN_SOURCES}")
+    if subset:
+        train, test = _first(train, subset.get("train_size")), _first(test, subset.get("test_size"))
     for split, (x, _) in (("train", train), ("test", test)):
         if x.shape[1:] != spec.image_shape or x.dtype != np.uint8:
             raise RuntimeError(
@@ -83,6 +102,8 @@ def prepare_clean(
             "source": source,
             "seed": seed,
             "offline": offline,
+            "path": path,
+            "subset": subset,
             "train_size": int(len(train[1])),
             "test_size": int(len(test[1])),
         }
@@ -100,6 +121,7 @@ def prepare_corrupted(
     workers: int = 1,
     *,
     mirror: str | None = None,
+    path: str | None = None,
 ) -> None:
     """Write the corrupted test set of ``dataset`` to ``out_dir`` in the official layout.
 
@@ -107,6 +129,8 @@ def prepare_corrupted(
     places its files (only ``clean_dir`` is unused); ``source="generated"`` corrupts the
     test split of ``clean_dir`` locally (CIFAR: severities 1..5, MNIST-C: one severity).
     ``mirror`` replaces the download base URL (default: ``$EARLYPHASE_MIRROR`` or Zenodo).
+    ``source="local"`` takes the released archive from the folder ``path`` instead of
+    downloading it, verified with the same checksums.
     """
     spec = get_spec(dataset)
     corruptions = list(corruptions)
@@ -134,5 +158,11 @@ def prepare_corrupted(
         from .official import place_official
 
         place_official(dataset, Path(out_dir), Path(raw_dir), corruptions, mirror=mirror)
+    elif source == "local":
+        from .official import place_local
+
+        if not path:
+            raise ValueError(f"datasets.{dataset}.ood.path: a local source needs the folder that holds the archive")
+        place_local(dataset, Path(out_dir), Path(path), corruptions)
     else:
         raise ValueError(f"unknown corrupted source {source!r}; choose one of {CORRUPTED_SOURCES}")

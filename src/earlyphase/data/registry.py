@@ -2,6 +2,8 @@
 
 Corruption lists follow Hendrycks & Dietterich (CIFAR-10-C / CIFAR-100-C: 15 benchmark
 corruptions plus 4 extra ones) and Mu & Gilmer (MNIST-C: 15 corruptions, one severity).
+Fashion-MNIST (Xiao et al., 2017) has no released corrupted set: its "Fashion-MNIST-C" is
+generated with the MNIST-C corruptions, in MNIST-C's layout.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ class DatasetSpec:
     benchmark_corruptions: tuple[str, ...]
     extra_corruptions: tuple[str, ...]
     severities: tuple[int, ...]
+    train_size: int  # images in the full training split
 
     @property
     def all_corruptions(self) -> tuple[str, ...]:
@@ -78,12 +81,15 @@ class _Registry(dict):
 
 
 DATASETS: dict[str, DatasetSpec] = _Registry(
-    mnist=DatasetSpec("mnist", 10, (28, 28, 1), "mnist_c", MNIST_C_BENCHMARK, (), (1,)),
+    mnist=DatasetSpec("mnist", 10, (28, 28, 1), "mnist_c", MNIST_C_BENCHMARK, (), (1,), 60000),
+    fashion_mnist=DatasetSpec(
+        "fashion_mnist", 10, (28, 28, 1), "mnist_c", MNIST_C_BENCHMARK, (), (1,), 60000
+    ),
     cifar10=DatasetSpec(
-        "cifar10", 10, (32, 32, 3), "cifar_c", CIFAR_C_BENCHMARK, CIFAR_C_EXTRA, (1, 2, 3, 4, 5)
+        "cifar10", 10, (32, 32, 3), "cifar_c", CIFAR_C_BENCHMARK, CIFAR_C_EXTRA, (1, 2, 3, 4, 5), 50000
     ),
     cifar100=DatasetSpec(
-        "cifar100", 100, (32, 32, 3), "cifar_c", CIFAR_C_BENCHMARK, CIFAR_C_EXTRA, (1, 2, 3, 4, 5)
+        "cifar100", 100, (32, 32, 3), "cifar_c", CIFAR_C_BENCHMARK, CIFAR_C_EXTRA, (1, 2, 3, 4, 5), 50000
     ),
 )
 
