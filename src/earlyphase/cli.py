@@ -236,6 +236,30 @@ def cmd_cost(args) -> int:
     return cost_main(args)
 
 
+def cmd_publish(args) -> int:
+    from earlyphase.published import publish
+
+    provenance = {"command": args.command_line, "wall_time_s": args.wall_time_s, "date": args.date}
+    publish(args.overlay, args.artifact, Path(args.out), provenance)
+    print(f"published {', '.join(args.artifact)} and their run records to {args.out}")
+    return 0
+
+
+def cmd_rebuild_published(args) -> int:
+    from earlyphase.published import check, rebuild
+
+    if args.check:
+        differing = check(Path(args.folder))
+        if differing:
+            print(f"{args.folder}: the records do not reproduce {', '.join(differing)}")
+            return 1
+        print(f"{args.folder}: every published table is reproduced byte for byte from its records")
+        return 0
+    for path in rebuild(Path(args.folder), Path(args.out)):
+        print(path)
+    return 0
+
+
 def _add_manifest_command(sub, name: str, help_text: str, manifest_help: str, func) -> None:
     """A subcommand that turns a JSON manifest of runs into one table (``--manifest``, ``--out``)."""
     p = sub.add_parser(name, help=help_text)
@@ -252,6 +276,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--params", default="params.yaml")
     p.add_argument("--overlay", action="append", default=[], help="YAML merged over params (repeatable)")
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("publish", help="copy artifacts and the run records behind them to results/published/NAME")
+    p.add_argument("--overlay", action="append", default=[], help="the overlays of the run (repeatable)")
+    p.add_argument("--artifact", action="append", required=True, help="artifact to publish (repeatable)")
+    p.add_argument("--out", required=True)
+    p.add_argument("--command-line", required=True, help="the exact command that made the artifacts")
+    p.add_argument("--wall-time-s", type=float, required=True, help="its measured wall time")
+    p.add_argument("--date", required=True)
+    p.set_defaults(func=cmd_publish)
+
+    p = sub.add_parser("rebuild-published", help="remake published artifacts from their records (no training)")
+    p.add_argument("folder", help="a folder under results/published/")
+    p.add_argument("--out", default="figures/rebuilt", help="where the remade artifacts go")
+    p.add_argument("--check", action="store_true", help="compare the remade tables with the published ones")
+    p.set_defaults(func=cmd_rebuild_published)
 
     p = sub.add_parser("prepare-clean", help="download or build a clean data set")
     p.add_argument("--spec", type=_json_arg, required=True)

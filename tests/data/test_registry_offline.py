@@ -24,7 +24,7 @@ def test_registry_entries():
 
 
 def test_unknown_dataset_error_lists_valid_names():
-    with pytest.raises(ValueError, match="cifar10, cifar100, mnist"):
+    with pytest.raises(ValueError, match="cifar10, cifar100, fashion_mnist, mnist"):
         get_spec("svhn")
     with pytest.raises(KeyError):
         DATASETS["svhn"]

@@ -110,3 +110,49 @@ def test_probe_metric_batch_larger_than_the_probe_points_is_rejected(smoke_param
     broken = _broken(smoke_params, lambda p: p["experiments"]["fisher"]["probe"].update(points=64))
     with pytest.raises(ParamsError, match=r"experiments\.fisher\.probe\.batch_size: 128 is larger"):
         validate_params(broken)
+
+
+def test_an_overlay_that_narrows_table1_just_works(default_params):
+    """Overlays merge dictionaries: gu_k and seeds keep the entries of setups the overlay
+    dropped; only the listed setups are checked."""
+    from earlyphase.params import deep_merge
+
+    narrowed = deep_merge(default_params, {"experiments": {"table1": {"setups": ["cifar10-resnet18"]}}})
+    validate_params(narrowed)
+    missing = _broken(narrowed, lambda p: p["experiments"]["table1"]["gu_k"].pop("cifar10-resnet18"))
+    with pytest.raises(ParamsError, match=r"experiments.table1.gu_k: no value for setup\(s\) \['cifar10-resnet18'\]"):
+        validate_params(missing)
+
+
+def test_the_laptop_preset_is_valid_and_reads_fashion_mnist_from_the_debian_folder():
+    from earlyphase.params import REPO_ROOT, load_params
+    from earlyphase.runs import clean_data_spec, total_steps
+
+    laptop = load_params(REPO_ROOT / "params.yaml", REPO_ROOT / "config" / "laptop.yaml")
+    assert clean_data_spec(laptop, "fashion_mnist") == {
+        "dataset": "fashion_mnist", "source": "local", "path": "/usr/share/datasets/fashion-mnist",
+        "subset": {"train_size": 9000, "test_size": 2000}}
+    steps = total_steps(laptop, "fmnist-resnet18")
+    assert steps == 710  # 10 epochs of ceil(9000 / 128) steps
+    assert laptop["experiments"]["table1"]["gu_k"]["fmnist-resnet18"] == round(250 * steps / 4690)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "key", "reason"),
+    [
+        (lambda p: p["datasets"].update(fashion_mnist={"source": "offline", "ood": p["datasets"]["mnist"]["ood"]}),
+         "datasets.fashion_mnist.source", "no offline stand-in"),
+        (lambda p: p["datasets"]["mnist"].update(source="local"), "datasets.mnist.path", "needs the folder"),
+        (lambda p: p["datasets"]["mnist"].update(path="/srv/mnist"), "datasets.mnist.path",
+         "only read with source local"),
+        (lambda p: p["datasets"]["mnist"]["ood"].update(source="local"), "datasets.mnist.ood.path", "needs the folder"),
+        (lambda p: p["datasets"].update(fashion_mnist={"source": "local", "ood": p["datasets"]["mnist"]["ood"]}),
+         "datasets.fashion_mnist.ood.source", "no released corrupted archive"),
+        (lambda p: p["datasets"]["mnist"].update(source="offline", subset={"train_size": 10}),
+         "datasets.mnist.subset", "sized by"),
+    ],
+)
+def test_impossible_data_sources_are_rejected_with_the_key(default_params, mutate, key, reason):
+    with pytest.raises(ParamsError) as err:
+        validate_params(_broken(default_params, mutate))
+    assert f"{key}:" in str(err.value) and reason in str(err.value)

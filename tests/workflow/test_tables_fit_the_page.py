@@ -44,9 +44,7 @@ def test_every_table_artifact_is_checked():
 
 
 @pytest.mark.parametrize("name", TABLES)
-def test_table_fits_the_text_width(name, default_params, tmp_path, request):
-    if name == "table1":  # src/earlyphase/report/table1*.py belong to issue 14, which makes it fit
-        request.applymarker(pytest.mark.xfail(reason="Table 1's layout is rebuilt under issue 14", strict=False))
+def test_table_fits_the_text_width(name, default_params, tmp_path):
     overfull = _overfull(name, default_params, tmp_path)
     assert all(width <= TOLERANCE_PT for width in overfull), f"{name}: overfull by {overfull} pt"
 

@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 from earlyphase.params import ParamsError, apply_overlay, validate_params  # noqa: E402
 from earlyphase.run_status import train_log_path  # noqa: E402
 from earlyphase import runs as grid  # noqa: E402
+from earlyphase import manifest as run_paths  # noqa: E402
 from earlyphase import experiments as REGISTRY  # noqa: E402
 from earlyphase.experiments import (
     all_runs,
@@ -48,7 +49,7 @@ EVALUATED = evaluated_run_ids(config)
 
 
 def run_dir(run_id):
-    return f"{RESULTS}/runs/{run_id}"
+    return run_paths.run_dir(config, run_id)
 
 
 def run_dataset(run_id):
@@ -56,9 +57,7 @@ def run_dataset(run_id):
 
 
 def eval_path(run_id):
-    return (
-        f"{run_dir(run_id)}/eval/{grid.eval_tag(config, run_dataset(run_id))}.parquet"
-    )
+    return run_paths.eval_path(config, run_id, run_dataset(run_id))
 
 
 def eval_spec(run_id):
@@ -80,23 +79,9 @@ def experiment_entries(experiment):
 
 
 def manifest_json(entries, all_evaluated=False):
-    """The aggregation manifest (JSON) of (run, labels) entries: paths and the labels the
-    table needs. A run's eval path is given when it is evaluated (``all_evaluated``: every
-    run is)."""
+    """The aggregation manifest (JSON) of (run, labels) entries (earlyphase.manifest)."""
     return json.dumps(
-        [
-            {
-                "run_id": run.run_id,
-                "final_dir": f"{run_dir(run.run_id)}/final",
-                "eval_path": (
-                    eval_path(run.run_id)
-                    if all_evaluated or run.run_id in EVALUATED
-                    else None
-                ),
-                **labels,
-            }
-            for run, labels in entries
-        ]
+        run_paths.manifest(config, list(entries), EVALUATED, all_evaluated)
     )
 
 

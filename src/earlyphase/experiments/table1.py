@@ -40,7 +40,10 @@ ARTIFACTS = (
             "CIFAR-100 and VGG-11 on CIFAR-10. Our mean and std over seeds beside the paper's value and "
             "the difference; OOD is averaged over the configured corruptions and severities. The paper's MNIST "
             "values are arXiv v1's, trained with SGD; ours use AdamW (the seed's Table 3) unless the SGD "
-            "variant setup mnist-resnet18-sgd is listed, which adds its own column."
+            "variant setup mnist-resnet18-sgd is listed, which adds its own column. A mark after each GU cell "
+            "judges the paper's claim (ID within ±1 point, OOD up) from the GU − standard differences on paired "
+            "seeds and their 95% t intervals, listed in the CSV's verdict columns with whether each interval "
+            "holds the paper's own difference."
         ),
         category="Primary paper",
         metric_keys=("setup", "row"),

@@ -88,9 +88,10 @@ def paper_delta(paper: float, ours: float) -> str:
     return f"\\textit{{{paper:.2f}}} ({delta(ours, paper)})"
 
 
-def group_row(title: str, n_columns: int) -> str:
-    """A heading row spanning the table (the setup a block of rows belongs to)."""
-    return f"\\multicolumn{{{n_columns}}}{{@{{}}l}}{{\\textit{{{latex_escape(title)}}}}} \\\\"
+def group_row(title: str, n_columns: int, suffix: str = "") -> str:
+    """A heading row spanning the table (the setup a block of rows belongs to); ``suffix``
+    is LaTeX added after the title (not escaped)."""
+    return f"\\multicolumn{{{n_columns}}}{{@{{}}l}}{{\\textit{{{latex_escape(title)}}}{suffix}}} \\\\"
 
 
 def latex_escape(text: str) -> str:

@@ -38,6 +38,7 @@ SETUP_TITLES = {
     "cifar10-resnet18": "CIFAR-10 ResNet-18",
     "cifar100-resnet18": "CIFAR-100 ResNet-18",
     "cifar10-vgg11": "CIFAR-10 VGG-11",
+    "fmnist-resnet18": "Fashion-MNIST ResNet-18",
 }
 
 # Seed Table 2, learning-rate switch on CIFAR-10 ResNet-18 (values as in arXiv v1): row -> (ID, OOD).

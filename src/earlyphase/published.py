@@ -1,0 +1,123 @@
+"""Results published on purpose under ``results/published/<name>/``, rebuilt without training.
+
+A published folder holds what a reader needs to check a table without a GPU or an hour of
+CPU: the artifacts as they were made (the tables, the figure), the per-run records they
+were made from (``final/config.json``, ``final/status.json`` and the evaluation parquet,
+no weights), and ``provenance.json`` (command, commit, machine, wall time, the overlays
+that define the configuration). ``rebuild`` runs the same aggregation and report code the
+workflow runs on those records, so ``check`` can confirm that the published tables follow
+byte for byte from the published records.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from earlyphase.aggregate import collect
+from earlyphase.atomic import atomic_dir, write_parquet
+from earlyphase.experiments import ARTIFACTS, evaluated_run_ids, experiment_runs
+from earlyphase.manifest import manifest
+from earlyphase.params import REPO_ROOT, load_params
+
+PROVENANCE = "provenance.json"
+RECORD_FILES = ("config.json", "status.json")
+# What must come out byte-identical (figures embed dates and font subsets, so they are only remade).
+COMPARED_SUFFIXES = (".tex", ".csv")
+
+
+def _config(overlays: list[str], results: Path | str | None = None) -> dict:
+    """The configuration the published run used; its records are read from ``results``."""
+    config = load_params(REPO_ROOT / "params.yaml", *(REPO_ROOT / o for o in overlays))
+    if results is not None:
+        config["paths"] = {**config["paths"], "results": str(results)}
+    return config
+
+
+def _manifest(config: dict, table: str) -> list[dict]:
+    """The manifest the aggregate rule gets for ``<experiment>_runs.parquet``."""
+    experiment = table.removesuffix("_runs.parquet")
+    return manifest(config, experiment_runs(config, experiment), evaluated_run_ids(config))
+
+
+def machine() -> dict:
+    """What the published numbers were measured on."""
+    import torch
+
+    cpuinfo = Path("/proc/cpuinfo")
+    models = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+              if line.startswith("model name")] if cpuinfo.exists() else []
+    return {"cpu": models[0] if models else platform.processor(), "cores": os.cpu_count(),
+            "os": platform.platform(), "python": platform.python_version(), "torch": torch.__version__,
+            "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
+
+
+def git_commit() -> str:
+    result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True)
+    return result.stdout.strip() if result.returncode == 0 else "unknown"
+
+
+def publish(overlays: list[str], artifacts: list[str], dest: Path, provenance: dict,
+            root: Path = REPO_ROOT) -> None:
+    """Copy the artifacts and the records behind them from the workflow's folders (under
+    ``root``, the folder the workflow ran in) to ``dest``."""
+    config = _config(overlays)
+    figures = Path(root) / config["paths"]["figures"]
+    config["paths"] = {**config["paths"], "results": str(Path(root) / config["paths"]["results"])}
+    with atomic_dir(Path(dest)) as tmp:
+        for name in artifacts:
+            artifact = ARTIFACTS[name]
+            for output in artifact.outputs.values():
+                shutil.copy2(figures / output, tmp / output)
+            for entry in (e for table in artifact.tables for e in _manifest(config, table)):
+                run = tmp / "runs" / entry["run_id"]
+                (run / "final").mkdir(parents=True, exist_ok=True)
+                for record in RECORD_FILES:
+                    shutil.copy2(Path(entry["final_dir"]) / record, run / "final" / record)
+                if entry["eval_path"]:
+                    (run / "eval").mkdir(exist_ok=True)
+                    shutil.copy2(entry["eval_path"], run / "eval" / Path(entry["eval_path"]).name)
+        record = {"overlays": overlays, "artifacts": artifacts, "commit": git_commit(), "machine": machine(),
+                  **provenance}
+        (tmp / PROVENANCE).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+
+
+def rebuild(published: Path, out: Path) -> list[Path]:
+    """Make the published artifacts again in ``out`` from the published records alone."""
+    record = json.loads((Path(published) / PROVENANCE).read_text())
+    return render(_config(record["overlays"], Path(published).resolve()), record["artifacts"], Path(out))
+
+
+def render(config: dict, artifacts: list[str], out: Path) -> list[Path]:
+    """Aggregate the runs' records under ``paths.results`` and render ``artifacts`` into ``out``
+    (what the workflow's aggregate and report rules do)."""
+    out.mkdir(parents=True, exist_ok=True)
+    made = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for name in artifacts:
+            artifact = ARTIFACTS[name]
+            tables = []
+            for table in artifact.tables:  # <experiment>_runs.parquet, as the aggregate rule writes it
+                path = Path(scratch) / table
+                write_parquet(path, collect(_manifest(config, table)))
+                tables.append(pd.read_parquet(path))
+            artifact.render(tables, out / artifact.target, note="")
+            made += [out / output for output in artifact.outputs.values()]
+    return made
+
+
+def check(published: Path) -> list[str]:
+    """The published tables that the records do not reproduce byte for byte (empty: all do)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        differing = []
+        for path in rebuild(published, Path(scratch)):
+            if path.suffix in COMPARED_SUFFIXES and path.read_bytes() != (Path(published) / path.name).read_bytes():
+                differing.append(path.name)
+        return differing

@@ -1,0 +1,70 @@
+"""Published results rebuild from their records alone, byte for byte, with no training."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from earlyphase import published
+from earlyphase.experiments import experiment_runs
+from earlyphase.manifest import eval_path, run_dir
+from earlyphase.params import REPO_ROOT
+
+LAPTOP = ["config/laptop.yaml"]
+ARTIFACTS = ["table1", "figure1"]
+PUBLISHED_LAPTOP = REPO_ROOT / "results" / "published" / "laptop"
+
+
+def _fake_workflow_folder(root: Path) -> dict:
+    """Records in the workflow's layout for every run of the laptop Table 1 and Figure 1,
+    with made-up accuracies (no weights: the tables never read them)."""
+    config = published._config(LAPTOP, root / "results" / "laptop")
+    rng = np.random.default_rng(0)
+    for name in ARTIFACTS:
+        for run, _ in experiment_runs(config, name):
+            final = Path(run_dir(config, run.run_id)) / "final"
+            final.mkdir(parents=True, exist_ok=True)
+            (final / "config.json").write_text(json.dumps(run.config))
+            (final / "status.json").write_text(json.dumps({"status": "completed", "diverged_at": None,
+                                                           "steps": run.config["total_steps"]}))
+            path = Path(eval_path(config, run.run_id, "fashion_mnist"))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            pd.DataFrame({"split": ["id", "ood", "ood"], "corruption": ["none", "fog", "rotate"],
+                          "severity": [0, 1, 1], "accuracy": rng.uniform(40, 90, 3), "n": 2000,
+                          "status": "completed"}).to_parquet(path, index=False)
+    return config
+
+
+def test_publish_then_rebuild_reproduces_the_tables_and_detects_an_altered_record(tmp_path):
+    root = tmp_path / "workflow"
+    config = _fake_workflow_folder(root)
+    published.render(config, ARTIFACTS, root / "figures" / "laptop")  # what the report rules made
+    dest = tmp_path / "published"
+    published.publish(LAPTOP, ARTIFACTS, dest, {"command": "make laptop", "wall_time_s": 1.0, "date": "today"},
+                      root=root)
+
+    assert not list(dest.rglob("*.pt"))  # records only, no weights
+    n_runs = len({run.run_id for name in ARTIFACTS for run, _ in experiment_runs(config, name)})
+    assert len(list(dest.glob("runs/*/*/*/final/status.json"))) == n_runs
+    provenance = json.loads((dest / "provenance.json").read_text())
+    assert provenance["overlays"] == LAPTOP and provenance["machine"]["cores"] >= 1
+    assert published.check(dest) == []
+
+    table1_run = experiment_runs(config, "table1")[0][0].run_id
+    evaluation = next((dest / "runs" / table1_run / "eval").glob("*.parquet"))
+    frame = pd.read_parquet(evaluation)
+    frame.loc[0, "accuracy"] += 1.0
+    frame.to_parquet(evaluation, index=False)
+    assert set(published.check(dest)) == {"table1.tex", "table1.csv"}
+
+
+@pytest.mark.skipif(not (PUBLISHED_LAPTOP / "provenance.json").exists(),
+                    reason="no laptop run is published in results/published/laptop")
+def test_the_published_laptop_run_rebuilds_its_tables_byte_for_byte():
+    assert published.check(PUBLISHED_LAPTOP) == []
+    provenance = json.loads((PUBLISHED_LAPTOP / "provenance.json").read_text())
+    assert provenance["wall_time_s"] <= 3600  # the laptop preset's budget
