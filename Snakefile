@@ -46,7 +46,21 @@ rule data:
         sorted(CLEAN_SPECS) + sorted(OOD_SPECS),
 
 
+# Everything `all` needs that is written under results/runs, and the checkpoints' choices
+# that decide some of it: the DVC stage `runs` (dvc.yaml) tracks these folders, so the stage
+# `paper` (`all`) must find them complete and only aggregate and report. Were a run, a
+# post-hoc probe or a choice first made there, `runs` would be out of date after each repro.
 rule runs:
     input:
-        [f"{run_dir(run_id)}/final" for run_id in RUNS]
+        runs=[f"{run_dir(run_id)}/final" for run_id in RUNS]
         + [eval_path(run_id) for run_id in sorted(EVALUATED)],
+        # the runs at eta*/10 (raises until choose_eta_star has run, which Snakemake schedules)
+        after_eta_star=lambda w: [
+            path
+            for experiment in AFTER_CHECKPOINT
+            for path in run_products(experiment)
+        ],
+        # the choices of k, then the GU runs at each chosen k
+        stabilization=[choice["path"] for choice in STAB_CHOICES.values()],
+        chosen_k=stab_chosen_products,
+        posthoc=POSTHOC_PRODUCTS,

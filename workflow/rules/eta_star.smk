@@ -19,6 +19,8 @@ checkpoint choose_eta_star:
     conda:
         CONDA_ENV
     params:
-        manifest=lambda w: manifest_json(fisher_experiment.grid_runs(config), all_evaluated=True),
+        manifest=lambda w: manifest_json(
+            fisher_experiment.grid_runs(config), all_evaluated=True
+        ),
     shell:
         "python -m earlyphase choose-eta-star --manifest {params.manifest:q} --out {output} > {log} 2>&1"

@@ -12,16 +12,22 @@ from earlyphase.experiments import fisher as fisher_experiment  # noqa: E402
 def eta_star_choice():
     """The checkpoint's choice; raises (through checkpoints.get) until it exists, and
     Snakemake then schedules the grid and the checkpoint first."""
-    path = checkpoints.choose_eta_star.get(grid=fisher_experiment.grid_tag(config)).output[0]
+    path = checkpoints.choose_eta_star.get(
+        grid=fisher_experiment.grid_tag(config)
+    ).output[0]
     return json.loads(Path(path).read_text())
 
 
 def runs_after_eta_star(experiment):
     """The experiment's runs at eta* x small_lr_scale, registered in RUNS (and EVALUATED)."""
     experiment_module = REGISTRY.EXPERIMENTS[experiment]
-    if "fisher" not in config["experiments"] or not fisher_experiment.after_eta_star(config):
+    if "fisher" not in config["experiments"] or not fisher_experiment.after_eta_star(
+        config
+    ):
         return []
-    entries = experiment_module.runs_after_eta_star(config, eta_star_choice()["lr_scale"])
+    entries = experiment_module.runs_after_eta_star(
+        config, eta_star_choice()["lr_scale"]
+    )
     for run, _ in entries:
         RUNS.setdefault(run.run_id, run)
         if experiment_module.EVALUATED:

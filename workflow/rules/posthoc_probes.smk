@@ -7,12 +7,17 @@ from earlyphase.experiments import appendix_sharpness  # noqa: E402
 from earlyphase.posthoc import posthoc_settings, posthoc_tag  # noqa: E402
 
 POSTHOC_SPECS = {}  # tag -> settings
+# The probe results of every probed run (also built by `rule runs`).
+POSTHOC_PRODUCTS = []
 if "appendix_sharpness" in config["experiments"]:
     _spec = config["experiments"]["appendix_sharpness"]
     POSTHOC_SETTINGS = posthoc_settings(config, _spec)
     POSTHOC_TAG = posthoc_tag(POSTHOC_SETTINGS)
     POSTHOC_SPECS[POSTHOC_TAG] = POSTHOC_SETTINGS
     POSTHOC_RUNS = appendix_sharpness.posthoc_runs(config)
+    POSTHOC_PRODUCTS = [
+        posthoc_path(run.run_id, POSTHOC_TAG) for run, _ in POSTHOC_RUNS
+    ]
 
 
 rule probe_checkpoint:

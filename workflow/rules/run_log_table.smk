@@ -5,7 +5,8 @@
 rule run_log_table:
     input:
         lambda w: [
-            f"{run_dir(run.run_id)}/final" for run, _ in experiment_entries(w.experiment)
+            f"{run_dir(run.run_id)}/final"
+            for run, _ in experiment_entries(w.experiment)
         ],
     output:
         f"{RESULTS}/tables/{{experiment}}_log-{{log}}.parquet",
