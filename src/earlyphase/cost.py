@@ -241,10 +241,9 @@ def _add_short_job(tally: Tally, seconds: float, costs: StepCosts) -> float:
 
 
 def _eval_images(config: dict, dataset: str) -> int:
-    from earlyphase.runs import clean_data_spec, ood_data_spec
+    from earlyphase.runs import ood_data_spec, test_set_size
 
-    spec = clean_data_spec(config, dataset)
-    test = spec["offline"]["test_size"] if spec["source"] == "offline" else 10000
+    test = test_set_size(config, dataset)
     ood = ood_data_spec(config, dataset)
     severities = len(config["datasets"][dataset]["ood"]["severities"])
     return test * (1 + len(ood["corruptions"]) * severities)

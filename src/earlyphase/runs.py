@@ -112,6 +112,15 @@ def train_set_size(config: dict, dataset: str) -> int:
     return min(full, spec.get("subset", {}).get("train_size", full))
 
 
+def test_set_size(config: dict, dataset: str) -> int:
+    """Images of the clean test split the evaluation reads (and the -C sets generated from it)."""
+    spec = clean_data_spec(config, dataset)
+    if spec["source"] == "offline":
+        return spec["offline"]["test_size"]
+    full = DATASETS[dataset].test_size
+    return min(full, spec.get("subset", {}).get("test_size", full))
+
+
 def steps_per_epoch(config: dict, setup_name: str) -> int:
     setup = config["setups"][setup_name]
     return math.ceil(train_set_size(config, setup["dataset"]) / setup["batch_size"])

@@ -60,6 +60,7 @@ class DatasetSpec:
     extra_corruptions: tuple[str, ...]
     severities: tuple[int, ...]
     train_size: int  # images in the full training split
+    test_size: int = 10000  # images in the full test split (every registered set has 10,000)
 
     @property
     def all_corruptions(self) -> tuple[str, ...]:
