@@ -240,6 +240,8 @@ def cmd_publish(args) -> int:
     from earlyphase.published import publish
 
     provenance = {"command": args.command_line, "wall_time_s": args.wall_time_s, "date": args.date}
+    if args.trained_at:
+        provenance["trained_at_commit"] = args.trained_at
     publish(args.overlay, args.artifact, Path(args.out), provenance)
     print(f"published {', '.join(args.artifact)} and their run records to {args.out}")
     return 0
@@ -284,6 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--command-line", required=True, help="the exact command that made the artifacts")
     p.add_argument("--wall-time-s", type=float, required=True, help="its measured wall time")
     p.add_argument("--date", required=True)
+    p.add_argument("--trained-at", help="the commit the runs were trained at, when the artifacts were rendered later")
     p.set_defaults(func=cmd_publish)
 
     p = sub.add_parser("rebuild-published", help="remake published artifacts from their records (no training)")

@@ -202,3 +202,10 @@ def test_cost_counts_runs_once_and_uses_a_gpu_measurement(smoke_params, tmp_path
     assert measured.step_seconds("resnet18", 128, 1.0) == pytest.approx(0.01)
     assert measured.step_seconds("resnet18", 64, 1.0) == pytest.approx(0.005)
     assert "H100" in format_report(estimate(smoke_params, ["table1"], measured), measured)
+
+
+def test_figure1_labels_ticks_that_do_not_collide():
+    from earlyphase.report.figure1 import labelled_ticks
+
+    assert labelled_ticks([1, 3, 12, 38, 41, 142]) == {1, 3, 12, 38, 142}
+    assert labelled_ticks([1, 2, 3]) == {1, 2, 3}

@@ -28,7 +28,7 @@ def accuracy_changes(runs: pd.DataFrame) -> pd.DataFrame:
     completed = runs[runs["status"] == "completed"]
     base = completed[completed["gu_k"].isna()].set_index(["setup", "lr_scale", "seed"])[["id_acc", "ood_acc"]]
     gu = completed[completed["gu_k"].notna()].copy()
-    joined = gu.join(base, on=["setup", "lr_scale", "seed"], rsuffix="_std")
+    joined = gu.join(base.add_suffix("_std"), on=["setup", "lr_scale", "seed"])
     joined["delta_id"] = joined["id_acc"] - joined["id_acc_std"]
     joined["delta_ood"] = joined["ood_acc"] - joined["ood_acc_std"]
     return joined.dropna(subset=["delta_id", "delta_ood"])
@@ -43,6 +43,16 @@ def plot_points(tables: list[pd.DataFrame]) -> pd.DataFrame:
     points["panel"] = points["setup"].map(lambda s: SETUP_TITLES.get(s, s))
     points["k"] = points["gu_k"].astype(int)
     return points[["panel", "series", "k", "delta_id", "delta_ood", "n_seeds"]]
+
+
+def labelled_ticks(ks: list[int], min_ratio: float = 1.3) -> set[int]:
+    """The k whose tick gets a label: each at least ``min_ratio`` times the previous labelled
+    one, so that neighbours such as 38 and 41 do not print over each other on a log axis."""
+    labelled = []
+    for k in sorted(ks):
+        if not labelled or k >= labelled[-1] * min_ratio:
+            labelled.append(k)
+    return set(labelled)
 
 
 def plot_figure1(runs: pd.DataFrame, out_stem: Path | str) -> pd.DataFrame:
@@ -61,7 +71,9 @@ def plot_figure1(runs: pd.DataFrame, out_stem: Path | str) -> pd.DataFrame:
         ax.set_xscale("log")
         ks = sorted(long.loc[long["setup"] == setup, "gu_k"].unique())
         ax.xaxis.set_major_locator(matplotlib.ticker.FixedLocator(ks))  # label the k actually run
-        ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%d"))
+        shown = labelled_ticks(ks)
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(
+            lambda k, _, shown=shown: f"{k:.0f}" if round(k) in shown else ""))
         ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
         ax.axhline(0.0, color="0.3", lw=0.8, ls="--")
         ax.set_title(f"{SETUP_TITLES.get(setup, setup)}" if metric.startswith("Δ ID") else "")
