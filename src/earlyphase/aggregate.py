@@ -26,7 +26,7 @@ def run_record(final_dir: Path | str, eval_path: Path | str | None) -> dict:
     return {
         "setup": config["setup"],
         "dataset": config["data"]["dataset"],
-        "data_source": config["data"]["source"],  # "offline": a stand-in, not the real data set
+        "data_source": config["data"].get("source"),  # "offline": a stand-in, not the real data set
         "arch": config["arch"],
         "optimizer": config["optimizer"],
         "lr": config["lr"],
