@@ -80,7 +80,10 @@ def test_table1_has_every_row_and_column_with_valid_numbers(smoke_repo, smoke_pa
     body = tex.split("\\midrule", 1)[1].split("\\bottomrule", 1)[0]  # the caption mentions \\pm too
     assert body.count("\\pm") == 2 * len(table) - 2 * int((table["n_seeds"] == 0).sum())
     assert "\\textit{93.32}" in tex and "\\textit{63.99}" in tex  # paper's values beside ours
-    assert "CIFAR-10 VGG-11 ($n=2$)" in tex
+    assert "\\textit{CIFAR-10 VGG-11} ($n=2$)" in tex  # one block of rows per setup
+    assert "not evidence for or against the paper" in tex  # stand-in data say so
+    verdicts = table.dropna(subset=["verdict_ood_holds"])
+    assert set(verdicts["row"]) == {"lr_d + GU", "0.1·lr_d + GU"} and (verdicts["verdict_pairs"] >= 1).all()
 
 
 def _latex_problems(tex: str) -> list[str]:
