@@ -56,7 +56,7 @@ def cmd_prepare_ood(args) -> int:
 @contextlib.contextmanager
 def _job_device(requested: str):
     """The device of this job: a GPU of its own from the pool on a multi-GPU machine."""
-    from earlyphase.gpu_pool import claimed_device
+    from earlyphase.operations.gpu_pool import claimed_device
 
     with claimed_device(requested) as device:
         if device.startswith("cuda:"):
@@ -71,8 +71,8 @@ def cmd_train(args) -> int:
 
     import torch
 
-    from earlyphase.acceleration import configure_cuda
-    from earlyphase.train import RunInterrupted, Trainer
+    from earlyphase.training.acceleration import configure_cuda
+    from earlyphase.training.trainer import RunInterrupted, Trainer
 
     torch.set_num_threads(args.threads)
     configure_cuda(args.deterministic)
@@ -97,7 +97,7 @@ def cmd_train(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from earlyphase.evaluate import evaluate_run
+    from earlyphase.training.evaluate import evaluate_run
 
     with _job_device(args.device) as device:
         evaluate_run(args.final, args.clean, args.ood, _csv_list(args.corruptions),
@@ -107,8 +107,8 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_aggregate(args) -> int:
-    from earlyphase.aggregate import collect
-    from earlyphase.atomic import write_parquet
+    from earlyphase.operations.atomic import write_parquet
+    from earlyphase.records.aggregate import collect
 
     write_parquet(args.out, collect(args.manifest))
     return 0
@@ -141,15 +141,15 @@ def cmd_report(args) -> int:
 
 
 def cmd_probe_table(args) -> int:
-    from earlyphase.atomic import write_parquet
-    from earlyphase.probe_extraction import collect_probes
+    from earlyphase.operations.atomic import write_parquet
+    from earlyphase.records.probe_tables import collect_probes
 
     write_parquet(args.out, collect_probes(args.manifest))
     return 0
 
 
 def cmd_probe_checkpoint(args) -> int:
-    from earlyphase.posthoc import probe_final
+    from earlyphase.probes.posthoc import probe_final
 
     with _job_device(args.device) as device:
         frame = probe_final(args.final, args.data, args.settings, args.out, device=device)
@@ -158,8 +158,8 @@ def cmd_probe_checkpoint(args) -> int:
 
 
 def cmd_posthoc_table(args) -> int:
-    from earlyphase.atomic import write_parquet
-    from earlyphase.posthoc import collect_posthoc
+    from earlyphase.operations.atomic import write_parquet
+    from earlyphase.probes.posthoc import collect_posthoc
 
     write_parquet(args.out, collect_posthoc(args.manifest))
     return 0
@@ -168,8 +168,8 @@ def cmd_posthoc_table(args) -> int:
 def cmd_stabilize(args) -> int:
     import pandas as pd
 
-    from earlyphase.atomic import atomic_path
-    from earlyphase.stabilization import choose_k
+    from earlyphase.operations.atomic import atomic_path
+    from earlyphase.selection.stabilization import choose_k
 
     result = choose_k(pd.read_parquet(Path(args.final) / "probes.parquet"), args.metric, args.settings)
     result["probe_run"] = args.probe_run
@@ -180,9 +180,9 @@ def cmd_stabilize(args) -> int:
 
 
 def cmd_choose_eta_star(args) -> int:
-    from earlyphase.aggregate import collect
-    from earlyphase.atomic import atomic_path
-    from earlyphase.eta_star import choose_eta_star
+    from earlyphase.operations.atomic import atomic_path
+    from earlyphase.records.aggregate import collect
+    from earlyphase.selection.eta_star import choose_eta_star
 
     result = choose_eta_star(collect(args.manifest))
     result["grid_runs"] = sorted(entry["run_id"] for entry in args.manifest)
@@ -193,15 +193,15 @@ def cmd_choose_eta_star(args) -> int:
 
 
 def cmd_run_log_table(args) -> int:
-    from earlyphase.atomic import write_parquet
-    from earlyphase.run_logs import collect_logs
+    from earlyphase.operations.atomic import write_parquet
+    from earlyphase.records.run_logs import collect_logs
 
     write_parquet(args.out, collect_logs(args.manifest, args.file))
     return 0
 
 
 def cmd_phase_diagram_job(args) -> int:
-    from earlyphase.atomic import write_parquet
+    from earlyphase.operations.atomic import write_parquet
     from earlyphase.phase_diagram.jobs import run_fcn_job, run_uv_job
 
     frame = run_fcn_job(args.spec, args.data) if args.model == "fcn" else run_uv_job(args.spec)
@@ -212,32 +212,32 @@ def cmd_phase_diagram_job(args) -> int:
 def cmd_concat_tables(args) -> int:
     import pandas as pd
 
-    from earlyphase.atomic import write_parquet
+    from earlyphase.operations.atomic import write_parquet
 
     write_parquet(args.out, pd.concat([pd.read_parquet(path) for path in args.inputs], ignore_index=True))
     return 0
 
 
 def cmd_status(args) -> int:
-    from earlyphase.run_status import main as status_main
+    from earlyphase.records.status import main as status_main
 
     return status_main(args)
 
 
 def cmd_unlock_stale(args) -> int:
-    from earlyphase.workflow_lock import main as unlock_main
+    from earlyphase.operations.workflow_lock import main as unlock_main
 
     return unlock_main(args)
 
 
 def cmd_cost(args) -> int:
-    from earlyphase.cost import main as cost_main
+    from earlyphase.operations.cost import main as cost_main
 
     return cost_main(args)
 
 
 def cmd_publish(args) -> int:
-    from earlyphase.published import publish
+    from earlyphase.records.published import publish
 
     provenance = {"command": args.command_line, "wall_time_s": args.wall_time_s, "date": args.date}
     if args.trained_at:
@@ -248,7 +248,7 @@ def cmd_publish(args) -> int:
 
 
 def cmd_rebuild_published(args) -> int:
-    from earlyphase.published import check, rebuild
+    from earlyphase.records.published import check, rebuild
 
     if args.check:
         differing = check(Path(args.folder))
@@ -372,7 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("stabilize", help="Algorithm 2: choose k from a head-only run's probe records")
     p.add_argument("--final", required=True, help="the head-only run's final/ folder")
     p.add_argument("--probe-run", required=True, help="its run id (recorded in the output)")
-    p.add_argument("--metric", required=True, help="a probe of earlyphase.stabilization.METRICS")
+    p.add_argument("--metric", required=True, help="a probe of earlyphase.selection.stabilization.METRICS")
     p.add_argument("--settings", type=_json_arg, required=True, help="{tau, epsilon, transient, k_max}")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_stabilize)

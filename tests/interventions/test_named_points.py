@@ -7,9 +7,9 @@ from __future__ import annotations
 import torch
 
 from earlyphase import interventions, runs
-from earlyphase.acceleration import FastPath
 from earlyphase.interventions.base import Intervention, TrainingData
-from earlyphase.train import Trainer
+from earlyphase.training.acceleration import FastPath
+from earlyphase.training.trainer import Trainer
 
 
 class FirstBatchOnly(Intervention):

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from earlyphase import models, runs
-from earlyphase.train import Trainer
+from earlyphase.training.trainer import Trainer
 
 
 class ToyMLP(nn.Module):

@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from earlyphase.cost import StepCosts, estimate, format_report
 from earlyphase.experiments import experiment_runs
 from earlyphase.experiments.stabilization import chosen_runs, k_max, random_k_values
 from earlyphase.experiments.stabilization_probes import probe_run
 from earlyphase.interventions import build_interventions
+from earlyphase.operations.cost import StepCosts, estimate, format_report
 from earlyphase.report.probe_dynamics import normalized_curves
 from earlyphase.report.table2 import table2_frame
 from earlyphase.report.table_stabilization import stabilization_frame

@@ -183,7 +183,7 @@ def test_every_mark_compiles_in_a_plain_article(tmp_path):
 
 
 def test_run_records_carry_the_data_source(tmp_path):
-    from earlyphase.aggregate import run_record
+    from earlyphase.records.aggregate import run_record
 
     config = {"setup": "cifar10-resnet18", "data": {"dataset": "cifar10", "source": "offline"}, "arch": "resnet18",
               "optimizer": "sgd", "lr": 0.1, "lr_scale": 1.0, "gu_k": None, "seed": 0, "total_steps": 10}

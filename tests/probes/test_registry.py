@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from earlyphase import cost, stabilization
+from earlyphase.operations import cost
 from earlyphase.probes import registry
 from earlyphase.probes.suite import ProbeSuite
+from earlyphase.selection import stabilization
 
 SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "params.schema.yaml"
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from earlyphase import cost
+from earlyphase.operations import cost
 from earlyphase.probes import registry
 from earlyphase.probes.spec import FORWARD, Probe
 from earlyphase.probes.suite import ProbeSuite

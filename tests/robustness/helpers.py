@@ -1,6 +1,6 @@
 """Helpers of the robustness tests: tiny run configs, and running ``python -m earlyphase`` as a
 real subprocess that can be paused at a named point (``EARLYPHASE_TEST_PAUSE_AT``, see
-:func:`earlyphase.train.pause_point`) and SIGKILLed there. Test modules import them with
+:func:`earlyphase.training.trainer.pause_point`) and SIGKILLed there. Test modules import them with
 ``from .helpers import ...`` (fixtures live in conftest.py).
 """
 

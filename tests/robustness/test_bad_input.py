@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from earlyphase.cli import main
-from earlyphase.train import CHECKPOINT_NAME, Trainer
+from earlyphase.training.trainer import CHECKPOINT_NAME, Trainer
 
 from .helpers import REPO, run_cli, tiny_config, train_args
 

@@ -5,7 +5,7 @@ the repository:
 - before anything runs, every run is pending, with an ETA from the cost model;
 - the VGG-11 column's learning rate is absurd: its two runs diverge;
 - ``make smoke`` trains one ResNet-18 run up to step 4 (held there by the test hook of
-  earlyphase.train) while status shows it running, step 4 of 8; unlock-stale refuses to
+  earlyphase.training.trainer) while status shows it running, step 4 of 8; unlock-stale refuses to
   unlock under the live run;
 - make, Snakemake and the training process are SIGKILLed (a power loss): the lock stays,
   status shows the run failed at step 4 with its log, the other ResNet-18 run pending;

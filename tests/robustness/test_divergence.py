@@ -8,10 +8,10 @@ import math
 
 import pandas as pd
 
-from earlyphase.aggregate import collect
-from earlyphase.evaluate import evaluate_run
+from earlyphase.records.aggregate import collect
 from earlyphase.report.table1 import write_table1
-from earlyphase.train import train_run
+from earlyphase.training.evaluate import evaluate_run
+from earlyphase.training.trainer import train_run
 
 from .helpers import tiny_config
 

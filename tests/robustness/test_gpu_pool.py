@@ -11,13 +11,13 @@ import time
 
 import pytest
 
-from earlyphase.gpu_pool import claim, claimed_device, default_lock_dir, slots_per_device, visible_device_ids
+from earlyphase.operations.gpu_pool import claim, claimed_device, default_lock_dir, slots_per_device, visible_device_ids
 
 from .helpers import HANG_GUARD_S, child_env
 
 HOLDER = """
 import sys, time, pathlib
-from earlyphase.gpu_pool import claimed_device
+from earlyphase.operations.gpu_pool import claimed_device
 with claimed_device("auto", device_count=int(sys.argv[1]), lock_dir=pathlib.Path(sys.argv[2])) as device:
     print(device, flush=True)
     while not pathlib.Path(sys.argv[3]).exists():
@@ -130,7 +130,7 @@ def test_lock_dir_from_the_environment(tmp_path):
 
 SLOT_HOLDER = """
 import sys, time, pathlib
-from earlyphase.gpu_pool import claim
+from earlyphase.operations.gpu_pool import claim
 held = claim(int(sys.argv[1]), lock_dir=pathlib.Path(sys.argv[2]))
 print(held.ordinal, held.slot, flush=True)
 while not pathlib.Path(sys.argv[3]).exists():

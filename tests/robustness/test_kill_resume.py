@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 import torch
 
-from earlyphase.train import CHECKPOINT_NAME, train_run
+from earlyphase.training.trainer import CHECKPOINT_NAME, train_run
 
 from .helpers import kill_at, run_cli, tiny_config, train_args
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import torch
 
-from earlyphase.train import CHECKPOINT_NAME, Trainer, train_run
+from earlyphase.training.trainer import CHECKPOINT_NAME, Trainer, train_run
 
 from .helpers import HANG_GUARD_S, REPO, child_env, kill_at, run_cli, tiny_config, train_args
 

@@ -7,7 +7,7 @@ import io
 import subprocess
 import sys
 
-from earlyphase.workflow_lock import live_snakemake, unlock_stale
+from earlyphase.operations.workflow_lock import live_snakemake, unlock_stale
 
 # A stand-in for `snakemake`: records the arguments it was called with.
 RECORDER = [sys.executable, "-c", "import sys; open('called', 'w').write(' '.join(sys.argv[1:]))"]

@@ -10,9 +10,9 @@ from snakemake.settings.types import DeploymentMethod
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from earlyphase.params import ParamsError, apply_overlay, validate_params  # noqa: E402
-from earlyphase.run_status import train_log_path  # noqa: E402
+from earlyphase.records.status import train_log_path  # noqa: E402
 from earlyphase import runs as grid  # noqa: E402
-from earlyphase import manifest as run_paths  # noqa: E402
+from earlyphase.records import manifest as run_paths  # noqa: E402
 from earlyphase import experiments as REGISTRY  # noqa: E402
 from earlyphase.experiments import (
     all_runs,
@@ -37,7 +37,7 @@ if DeploymentMethod.CONDA not in workflow.deployment_settings.deployment_method:
         f'set -euo pipefail; export PATH="{Path(sys.executable).parent}:$PATH"; '
     )
 
-# K GPU jobs per device (earlyphase.gpu_pool); an exported $EARLYPHASE_GPU_SLOTS wins.
+# K GPU jobs per device (earlyphase.operations.gpu_pool); an exported $EARLYPHASE_GPU_SLOTS wins.
 os.environ.setdefault("EARLYPHASE_GPU_SLOTS", str(config.get("gpu_slots", 1)))
 
 DATA = config["paths"]["data"]
@@ -79,7 +79,7 @@ def experiment_entries(experiment):
 
 
 def manifest_json(entries, all_evaluated=False):
-    """The aggregation manifest (JSON) of (run, labels) entries (earlyphase.manifest)."""
+    """The aggregation manifest (JSON) of (run, labels) entries (earlyphase.records.manifest)."""
     return json.dumps(
         run_paths.manifest(config, list(entries), EVALUATED, all_evaluated)
     )

@@ -4,7 +4,7 @@
 # The output lies beside the run: results/runs/<run>/posthoc/probe-<hash>.parquet, the hash
 # covering every probe setting (probes, points, seed, rho, draws, iterations, batch ...).
 from earlyphase.experiments import appendix_sharpness  # noqa: E402
-from earlyphase.posthoc import posthoc_settings, posthoc_tag  # noqa: E402
+from earlyphase.probes.posthoc import posthoc_settings, posthoc_tag  # noqa: E402
 
 POSTHOC_SPECS = {}  # tag -> settings
 # The probe results of every probed run (also built by `rule runs`).

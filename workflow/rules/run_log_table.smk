@@ -1,5 +1,5 @@
 # Per-run logs of one experiment in one table: probes (tr(F) trajectories) or the periodic
-# test log (warm start), with the experiment's labels. See earlyphase.run_logs.
+# test log (warm start), with the experiment's labels. See earlyphase.records.run_logs.
 
 
 rule run_log_table:

@@ -3,8 +3,8 @@
 Never a test: it measures, prints a table and writes JSON. For ResNet-18 and VGG-11 at
 CIFAR shape (3x32x32) and ResNet-18 at MNIST shape (1x28x28) it times
 
-* the training step of :class:`earlyphase.train.Trainer` (the fast path of
-  :mod:`earlyphase.acceleration`: device-resident uint8 data, device-side augmentation,
+* the training step of :class:`earlyphase.training.trainer.Trainer` (the fast path of
+  :mod:`earlyphase.training.acceleration`: device-resident uint8 data, device-side augmentation,
   bf16 + channels_last + fused SGD on CUDA), and
 * a plain reference loop in the same process (:mod:`.reference_loop`: torchvision Dataset,
   DataLoader with CPU-side transforms, fp32, NCHW, ``torch.optim.SGD``),

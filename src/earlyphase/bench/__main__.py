@@ -24,8 +24,8 @@ import sys
 
 import torch
 
-from earlyphase.acceleration import FastPath, configure_cuda
-from earlyphase.train import pick_device
+from earlyphase.training.acceleration import FastPath, configure_cuda
+from earlyphase.training.trainer import pick_device
 
 from .fast_loop import build_trainer, trainer_step
 from .hardware import describe_device

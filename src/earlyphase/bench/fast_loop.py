@@ -1,4 +1,4 @@
-"""The measured training step: :meth:`earlyphase.train.Trainer.train_step` itself.
+"""The measured training step: :meth:`earlyphase.training.trainer.Trainer.train_step` itself.
 
 A Trainer is built on synthetic data written to a temporary clean-data folder, so the
 benchmark times exactly the step every run executes (batch drawing and augmentation on the
@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from earlyphase.acceleration import FastPath
-from earlyphase.train import Trainer
+from earlyphase.training.acceleration import FastPath
+from earlyphase.training.trainer import Trainer
 
 from .workloads import OPTIMIZER, Workload
 

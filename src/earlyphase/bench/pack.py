@@ -27,7 +27,7 @@ def _synchronize(device: torch.device) -> None:
 def _member(index: int, spec: dict, ready, start, results) -> None:
     """One run of the pack (runs in a child process)."""
     try:
-        from earlyphase.acceleration import configure_cuda
+        from earlyphase.training.acceleration import configure_cuda
 
         from .fast_loop import build_trainer, trainer_step
         from .workloads import WORKLOADS

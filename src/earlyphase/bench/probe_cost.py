@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import torch
 
-from earlyphase.batches import stream_generator
 from earlyphase.probes.suite import PROBES, ProbeSuite
-from earlyphase.train import Trainer
+from earlyphase.training.batches import stream_generator
+from earlyphase.training.trainer import Trainer
 
 from .timing import seconds_per_call
 

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import torch
 
-from earlyphase.acceleration import configure_cuda
-from earlyphase.device import pick_device
+from earlyphase.training.acceleration import configure_cuda
+from earlyphase.training.device import pick_device
 
 from .fast_loop import LOG_EVERY, build_trainer, trainer_step
 from .probe_cost import PROBE_PRESETS

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from earlyphase.atomic import atomic_dir
+from earlyphase.operations.atomic import atomic_dir
 
 from .download import fetch, verify
 from .errors import ChecksumError, CorruptDataError, MissingDataError

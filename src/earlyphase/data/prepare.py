@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from earlyphase.atomic import atomic_dir
+from earlyphase.operations.atomic import atomic_dir
 
 from .registry import get_spec
 

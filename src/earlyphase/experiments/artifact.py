@@ -39,7 +39,7 @@ class Artifact:
     ``run_sets``  experiments (modules of :mod:`earlyphase.experiments`) whose training runs
                   the artifact needs; empty: the module that declares it. Whether their
                   runs are evaluated is the module's ``EVALUATED``.
-    ``extra_costs``  named estimators of :mod:`earlyphase.cost` for work that is not a
+    ``extra_costs``  named estimators of :mod:`earlyphase.operations.cost` for work that is not a
                   training run of a run set (post-hoc probes, phase-diagram jobs, the
                   data-dependent stabilization runs).
     ``render``    the report function (``earlyphase.report.<module>.render``).

@@ -3,7 +3,7 @@
 
 * the LR grid: plain SGD runs at ``lr_scales`` x the setup's lr, with the step decay of
   App. I.2; eta* is the grid point with the best final test accuracy
-  (:mod:`earlyphase.eta_star`);
+  (:mod:`earlyphase.selection.eta_star`);
 * the small-LR runs at ``small_lr_scale`` x eta* (10x smaller, as the paper does): the
   Baseline (no penalty), the penalties (FP, GP, GPx, GPr), each with its own alpha and the
   penalty gradient recomputed every ``every`` steps and reused in between (eq. 3), and the

@@ -13,7 +13,7 @@ from __future__ import annotations
 from earlyphase.experiments.artifact import Artifact
 from earlyphase.report import table_stabilization as table_stabilization_report
 from earlyphase.runs import blocks_of, resolve_run, total_steps
-from earlyphase.stabilization import random_ks
+from earlyphase.selection.stabilization import random_ks
 
 EVALUATED = True
 

@@ -1,6 +1,6 @@
 """The interface between the training loop and an intervention.
 
-The loop (``earlyphase.train``) calls, for a list of interventions:
+The loop (``earlyphase.training.trainer``) calls, for a list of interventions:
 
 0. before anything runs, ``compile_conflict`` (a class attribute): when not ``None``, the reason
    this intervention's step cannot run under ``torch.compile`` (double backward), and the loop
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from earlyphase.batches import BatchStream, Normalizer
+from earlyphase.training.batches import BatchStream, Normalizer
 
 
 @dataclass(frozen=True)

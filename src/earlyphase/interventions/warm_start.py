@@ -32,8 +32,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..batches import BatchStream
 from ..models.partition import block_modules, head_modules
+from ..training.batches import BatchStream
 from .base import Intervention, TrainingData
 
 __all__ = ["WarmStart", "warm_start_subset", "reset_blocks"]

@@ -41,7 +41,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.func import functional_call
 
-from earlyphase.rng import rng_state, set_rng_state
+from earlyphase.training.rng import rng_state, set_rng_state
 
 ParamSelection = Literal["trainable", "all"]
 LossFn = Callable[[Tensor, Tensor], Tensor]

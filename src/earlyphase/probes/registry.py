@@ -1,8 +1,8 @@
 """The probes the suite can record: one :class:`~.spec.Probe` class each, listed once here.
 
 Everything else reads this list: :class:`~.suite.ProbeSuite` (which probes exist, their
-defaults, how a record is made), :mod:`earlyphase.cost` (step equivalents),
-:mod:`earlyphase.stabilization` (the column Algorithm 2 reads), the report modules (figure
+defaults, how a record is made), :mod:`earlyphase.operations.cost` (step equivalents),
+:mod:`earlyphase.selection.stabilization` (the column Algorithm 2 reads), the report modules (figure
 and table labels) and a test that holds the schema's ``probe.probes`` enum against
 :func:`probe_names`.
 

@@ -18,7 +18,7 @@ A probe is one subclass of :class:`Probe` with
   in the line that names one);
 * :meth:`step_equivalents`: the cost of one call in training steps of batch 128 (a forward
   pass is 1/3 of a step, a forward+backward 1, a Hessian-vector product 2), which
-  :mod:`earlyphase.cost` uses without a GPU measurement;
+  :mod:`earlyphase.operations.cost` uses without a GPU measurement;
 * :meth:`measure`: one record's values, computed with the generator the suite hands it.
 
 A probe instance lives as long as its suite; :meth:`state_dict` carries what must survive a

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from earlyphase.atomic import atomic_path
+from earlyphase.operations.atomic import atomic_path
 
 
 def save_figure(figure, out_stem: Path | str) -> list[str]:

@@ -2,7 +2,7 @@
 
 Paper values (Table 1 and Table 4, SimpleCNN / CIFAR-10 w/o aug.) and the choice of eta*:
 the LR-grid run (``row == "grid"``) with the best mean final test accuracy over seeds;
-diverged grid points are never chosen (:mod:`earlyphase.eta_star`, the rule the workflow's
+diverged grid points are never chosen (:mod:`earlyphase.selection.eta_star`, the rule the workflow's
 checkpoint applies). The Baseline (``row == "Baseline"``) and the penalties ran at the small
 LR, eta* x small_lr_scale.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from earlyphase.eta_star import choose_eta_star, grid_summary
+from earlyphase.selection.eta_star import choose_eta_star, grid_summary
 
 __all__ = ["PAPER_MAX_TRF", "PAPER_TABLE1", "ROWS", "grid_summary", "pick_eta_star", "small_lr_note",
            "small_lr_rows"]
@@ -24,7 +24,7 @@ ROWS = ["eta*", "Baseline", "GPx", "GP", "FP", "GPr"]
 
 
 def pick_eta_star(runs: pd.DataFrame) -> float:
-    """eta* by the rule the workflow's checkpoint applies (:mod:`earlyphase.eta_star`)."""
+    """eta* by the rule the workflow's checkpoint applies (:mod:`earlyphase.selection.eta_star`)."""
     return choose_eta_star(runs)["eta_star"]
 
 

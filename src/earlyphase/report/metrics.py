@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from earlyphase.atomic import write_json
+from earlyphase.operations.atomic import write_json
 
 
 def _plain(value):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from earlyphase.aggregate import summarize
+from earlyphase.records.aggregate import summarize
 from earlyphase.report._common import begin_table, end_table, group_row, latex_escape, write_table
 from earlyphase.report.paper_values import SETUP_TITLES, TABLE1, V1_OPTIMIZER
 from earlyphase.report.verdict import CAPTION as VERDICT_CAPTION

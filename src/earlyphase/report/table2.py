@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from earlyphase.aggregate import summarize
+from earlyphase.records.aggregate import summarize
 from earlyphase.report._common import (
     begin_table,
     end_table,

@@ -26,7 +26,7 @@ from earlyphase.report._common import (
     write_table,
 )
 from earlyphase.report.paper_values import SETUP_TITLES, STABILIZATION
-from earlyphase.stabilization import METRIC_LABELS, win_rate
+from earlyphase.selection.stabilization import METRIC_LABELS, win_rate
 
 
 def _stats(frame: pd.DataFrame) -> dict:

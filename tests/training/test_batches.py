@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from earlyphase.batches import BatchStream, Normalizer, random_crop_flip, stream_generator
+from earlyphase.training.batches import BatchStream, Normalizer, random_crop_flip, stream_generator
 
 
 def _reference_crop_flip(images: torch.Tensor, dy, dx, flip, padding: int = 4) -> torch.Tensor:
@@ -60,7 +60,7 @@ def test_batches_depend_only_on_the_step_so_resume_is_exact():
 def test_one_channel_images_get_plain_contiguous_strides():
     import numpy as np
 
-    from earlyphase.batches import to_nchw_tensor
+    from earlyphase.training.batches import to_nchw_tensor
 
     images = np.zeros((4, 28, 28, 1), dtype=np.uint8)
     tensor = to_nchw_tensor(images, "cpu")

@@ -21,11 +21,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from earlyphase.aggregate import collect
-from earlyphase.atomic import atomic_dir, write_parquet
 from earlyphase.experiments import ARTIFACTS, evaluated_run_ids, experiment_runs
-from earlyphase.manifest import manifest
+from earlyphase.operations.atomic import atomic_dir, write_parquet
 from earlyphase.params import REPO_ROOT, load_params
+from earlyphase.records.aggregate import collect
+from earlyphase.records.manifest import manifest
 
 PROVENANCE = "provenance.json"
 RECORD_FILES = ("config.json", "status.json")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from earlyphase.stabilization import (
+from earlyphase.selection.stabilization import (
     moving_average,
     normalize,
     random_ks,

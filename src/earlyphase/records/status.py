@@ -5,7 +5,7 @@ targets as ``earlyphase cost``) is one of
 
 * ``done``      ``final/`` exists and the run completed;
 * ``diverged``  ``final/`` exists and records a non-finite loss (and its step);
-* ``running``   its progress file (:mod:`earlyphase.progress`) belongs to a live process:
+* ``running``   its progress file (:mod:`earlyphase.training.progress`) belongs to a live process:
                 step i of N, the last logged loss, steps/s;
 * ``failed``    it started but no process is training it: killed mid-way (it resumes from
                 its checkpoint when rerun) or stopped by an error; the log names why;
@@ -13,7 +13,7 @@ targets as ``earlyphase cost``) is one of
 
 The totals give the steps left and an ETA: each unfinished run's remaining steps at its own
 measured rate, else the mean measured rate of runs of the same architecture, else the cost
-model's per-step time (:class:`earlyphase.cost.StepCosts`), divided by the number of runs
+model's per-step time (:class:`earlyphase.operations.cost.StepCosts`), divided by the number of runs
 training now (at least one). The runs at the k the stabilization heuristic chooses are not
 known before the choice and are not listed.
 """
@@ -28,7 +28,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from earlyphase.progress import PROGRESS_NAME, format_duration
+from earlyphase.training.progress import PROGRESS_NAME, format_duration
 
 STATES = ("running", "failed", "diverged", "pending", "done")
 # A progress file from another host (a cluster node) counts as live while it is this fresh.
@@ -127,8 +127,8 @@ def run_state(results: str, run_id: str, config: dict) -> RunState:
 
 def target_runs(config: dict, targets: list[str]) -> dict:
     """Run id -> Run of every training run the targets need (shared runs once)."""
-    from earlyphase.cost import cost_parts
     from earlyphase.experiments import experiment_runs
+    from earlyphase.operations.cost import cost_parts
 
     known = cost_parts(config)
     runs = {}
@@ -196,7 +196,7 @@ def format_status(states: list[RunState], totals: dict) -> str:
 
 
 def main(args) -> int:
-    from earlyphase.cost import StepCosts
+    from earlyphase.operations.cost import StepCosts
     from earlyphase.params import load_params
 
     config = load_params(args.params, *args.overlay)

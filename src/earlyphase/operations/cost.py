@@ -36,7 +36,7 @@ Fisher 3 steps per 128 points.
 Checkpoints: one per ``training.checkpoint_minutes`` of a run's (packed) wall time plus
 one per ``training.checkpoint_every`` steps; each costs the device-to-host copy of the
 weights and optimizer state (the file is written by a background thread,
-:mod:`earlyphase.checkpoint_writer`). Start-up: the measured ``startup_seconds`` of the
+:mod:`earlyphase.training.checkpoint_writer`). Start-up: the measured ``startup_seconds`` of the
 pack benchmark's K = 1 row, else :data:`DEFAULT_STARTUP_SECONDS`.
 
 The k chosen by the stabilization heuristic is known only after the probes ran; the
@@ -312,7 +312,7 @@ def _eta_star_runs(experiment: str):
 def _add_posthoc(tally: Tally, config: dict, costs: StepCosts, seen: set) -> None:
     """Post-hoc probes of Table 1's final models (arXiv v1 Appendix C)."""
     from earlyphase.experiments.appendix_sharpness import posthoc_runs
-    from earlyphase.posthoc import posthoc_settings
+    from earlyphase.probes.posthoc import posthoc_settings
 
     if "appendix_sharpness" not in config["experiments"]:
         return
@@ -426,7 +426,7 @@ def format_report(tallies: dict[str, Tally], costs: StepCosts, gpus: int = 1) ->
     lines = [f"per-step costs: {costs.device}"]
     if costs.measurement is None:
         lines.append("WARNING: no GPU measurement found; using the documented default per-step costs "
-                     "(earlyphase.cost.DEFAULT_SECONDS_PER_STEP). Run `python -m earlyphase.bench "
+                     "(earlyphase.operations.cost.DEFAULT_SECONDS_PER_STEP). Run `python -m earlyphase.bench "
                      "--reference-file bench/throughput_reference.json` on the target GPU.")
     lines.append(f"packing: K = {costs.pack} training run(s) per GPU; wall clock on G = {gpus} GPU(s); "
                  f"start-up {costs.startup_seconds('train'):.0f} s per training job, "
@@ -477,7 +477,7 @@ def main(args) -> int:
     text = format_report(estimate(config, targets, costs), costs, gpus=args.gpus)
     print(text, end="")
     if args.out:
-        from earlyphase.atomic import atomic_path
+        from earlyphase.operations.atomic import atomic_path
 
         with atomic_path(args.out) as tmp:
             Path(tmp).write_text(text)

@@ -17,9 +17,9 @@ import torch
 from torch import nn
 
 from earlyphase import runs
-from earlyphase.acceleration import CompiledForward, FastPath, optimizer_options
 from earlyphase.probes.suite import PROBES
-from earlyphase.train import Trainer, train_run
+from earlyphase.training.acceleration import CompiledForward, FastPath, optimizer_options
+from earlyphase.training.trainer import Trainer, train_run
 
 PLAIN = FastPath(precision="fp32", channels_last=False, compile=False)
 

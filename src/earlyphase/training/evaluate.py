@@ -18,11 +18,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from earlyphase.atomic import write_parquet
 from earlyphase.data.loaders import load_clean, load_corrupted
 from earlyphase.data.registry import DATASETS
-from earlyphase.device import pick_device
+from earlyphase.operations.atomic import write_parquet
 from earlyphase.runs import build_run_model
+from earlyphase.training.device import pick_device
 
 
 def _normalize(images_nhwc: np.ndarray, normalizer: dict, device: torch.device) -> torch.Tensor:

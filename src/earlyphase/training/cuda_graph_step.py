@@ -4,7 +4,7 @@ At batch 128 on 32x32 images a ResNet-18 step is a few hundred small kernels; la
 them from Python costs more than running them. A CUDA graph records the kernels of one
 update (forward, loss, backward, optimizer step, loss/accuracy accumulation) and replays
 them with a single launch. The batch is copied into fixed input buffers first, so drawing
-and augmenting it (:mod:`earlyphase.batches`) stays outside the graph.
+and augmenting it (:mod:`earlyphase.training.batches`) stays outside the graph.
 
 A graph bakes in everything it read on the host when it was captured, so it is valid only
 for one *state key*: the batch shape, each parameter's ``requires_grad`` (the frozen set of

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from earlyphase import published
 from earlyphase.experiments import experiment_runs
-from earlyphase.manifest import eval_path, run_dir
 from earlyphase.params import REPO_ROOT
+from earlyphase.records import published
+from earlyphase.records.manifest import eval_path, run_dir
 
 LAPTOP = ["config/laptop.yaml"]
 ARTIFACTS = ["table1", "figure1"]

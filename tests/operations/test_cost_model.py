@@ -8,8 +8,8 @@ import json
 import pytest
 
 from earlyphase.cli import main
-from earlyphase.cost import StepCosts, checkpoint_bytes, estimate
 from earlyphase.experiments import experiment_runs
+from earlyphase.operations.cost import StepCosts, checkpoint_bytes, estimate
 
 
 def _reference(tmp_path, archs=("resnet18", "vgg11")):

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from earlyphase.atomic import write_parquet
+from earlyphase.operations.atomic import write_parquet
 
 _POSTHOC_POINTS_STREAM = 0x5EED_00F1
 LOOP_KEYS = ("every", "window")
@@ -42,11 +42,11 @@ def posthoc_tag(settings: dict) -> str:
 
 def probe_final(final_dir: Path | str, data_dir: Path | str, settings: dict, out: Path | str, *,
                 device: str = "auto") -> pd.DataFrame:
-    from earlyphase.batches import stream_generator, to_nchw_tensor
     from earlyphase.data.loaders import load_clean
-    from earlyphase.device import pick_device
     from earlyphase.probes.suite import ProbeSuite
     from earlyphase.runs import build_run_model
+    from earlyphase.training.batches import stream_generator, to_nchw_tensor
+    from earlyphase.training.device import pick_device
 
     final_dir = Path(final_dir)
     dev = pick_device(device)

@@ -10,8 +10,8 @@ import sys
 import pandas as pd
 import pytest
 
-from earlyphase.eta_star import choose_eta_star
 from earlyphase.experiments import fisher, fisher_table1
+from earlyphase.selection.eta_star import choose_eta_star
 
 # Synthetic grid result: final test accuracy per (lr scale, seed); None = diverged.
 GRID = {0.1: [60.0, 62.0], 0.316: [70.0, 71.0], 1.0: [74.0, 75.0], 3.16: [76.0, 74.0], 10.0: [None, 90.0]}
@@ -90,7 +90,7 @@ def test_the_checkpoint_output_names_the_grid(default_params):
 
 
 def test_cost_counts_the_runs_the_checkpoint_will_add(default_params):
-    from earlyphase.cost import StepCosts, estimate, format_report
+    from earlyphase.operations.cost import StepCosts, estimate, format_report
 
     tallies = estimate(default_params, ["fisher_table1", "fisher_onset", "all"], StepCosts(None))
     grid = {r.run_id for r, _ in fisher.grid_runs(default_params)}

@@ -1,7 +1,7 @@
 """Execution settings of the training step: the fast path (CUDA) and the plain path (CPU).
 
-The training loop (:mod:`earlyphase.train`) computes the same thing on every device; this
-module decides *how*. A ``fast`` block, given to the :class:`~earlyphase.train.Trainer`
+The training loop (:mod:`earlyphase.training.trainer`) computes the same thing on every device; this
+module decides *how*. A ``fast`` block, given to the :class:`~earlyphase.training.trainer.Trainer`
 beside ``device``, has three switches:
 
 * ``precision``: ``"fp32"`` or ``"bf16"``. With ``bf16`` the forward pass, the loss and any
@@ -19,7 +19,7 @@ beside ``device``, has three switches:
   "compile and gradual unfreezing".
 * ``cuda_graphs``: the whole update (forward, loss, backward, optimizer step, loss
   accumulation) of a full batch is captured once in a CUDA graph and replayed
-  (:mod:`earlyphase.cuda_graph_step`); CUDA only (elsewhere it is switched off and the
+  (:mod:`earlyphase.training.cuda_graph_step`); CUDA only (elsewhere it is switched off and the
   reason recorded), off by default.
 
 Defaults: ``bf16`` + ``channels_last`` on CUDA, ``fp32`` without either on CPU; ``compile``
@@ -42,7 +42,7 @@ frozen parameters still end with ``grad is None``. A run therefore compiles at m
 ``L + 1`` graphs (one per number of unfrozen blocks; ResNet-18 has L = 5, VGG-11 L = 8),
 which exceeds Dynamo's default limit of 8 graphs per frame for VGG-11, after which Dynamo
 would silently run the frame eagerly; :class:`CompiledForward` raises the limit.
-``tests/pipeline/test_fast_path.py`` checks the compiled trajectory against the eager one
+``tests/training/test_fast_path.py`` checks the compiled trajectory against the eager one
 with the frozen set changing mid-run (with the ``aot_eager`` backend, which runs the same
 guards and autograd split as inductor without its minutes-long C++ code generation on a CPU).
 

@@ -9,13 +9,14 @@ import pytest
 import torch
 from torch import nn
 
-from earlyphase import acceleration, rng, runs
-from earlyphase.batches import BatchStream, Normalizer, random_crop_flip, stream_generator
+from earlyphase import runs
 from earlyphase.models import build_model
 from earlyphase.models._common import global_average_pool
 from earlyphase.probes import average_sharpness, hessian_max_eigenvalue, worst_case_sharpness
 from earlyphase.probes.base import probe_mode
 from earlyphase.probes.suite import ProbeSuite
+from earlyphase.training import acceleration, rng
+from earlyphase.training.batches import BatchStream, Normalizer, random_crop_flip, stream_generator
 
 
 @pytest.mark.parametrize("memory_format", [torch.contiguous_format, torch.channels_last])
@@ -131,7 +132,7 @@ def test_a_step_draws_no_random_numbers_and_matches_the_per_step_generator(monke
                          normalizer=Normalizer(images.permute(0, 2, 3, 1).numpy()))
     first = stream.batch(1)  # starts epoch 0: draws the whole epoch on the CPU
     created = []
-    import earlyphase.batches as batches
+    import earlyphase.training.batches as batches
 
     monkeypatch.setattr(batches, "stream_generator", lambda *a, **k: created.append(a))
     later = [stream.batch(step) for step in range(2, 8)]
@@ -220,7 +221,7 @@ def test_the_suite_passes_draws_per_call_through():
 
 
 def test_cuda_graphs_fall_back_cleanly_off_cuda_and_for_penalties(tmp_path, smoke_params, shapes_clean_dir):
-    from earlyphase.train import Trainer
+    from earlyphase.training.trainer import Trainer
 
     run = runs.resolve_run(smoke_params, "cifar10-resnet18", seed=2, steps=3)
     config = {**run.config, "batch_size": 32}
@@ -228,8 +229,8 @@ def test_cuda_graphs_fall_back_cleanly_off_cuda_and_for_penalties(tmp_path, smok
     assert trainer.graphed is None and not trainer.fast.cuda_graphs
     assert "CUDA device" in trainer.execution()["fast"]["cuda_graphs_disabled_because"]
 
-    from earlyphase.cuda_graph_step import graph_conflict
     from earlyphase.interventions import build_interventions
+    from earlyphase.training.cuda_graph_step import graph_conflict
 
     penalty = {**config, "penalty": {"kind": "fisher", "alpha": 0.01, "every": 1}}
     assert "penalty" in graph_conflict(trainer.optimizer, build_interventions(penalty))

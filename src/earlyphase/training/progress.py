@@ -4,7 +4,7 @@ progress bar in the run's log.
 At every log interval the loop calls :meth:`RunProgress.logged`; it rewrites
 ``<run_dir>/progress.json`` atomically (step i of N, the last logged loss, the step rate
 measured in this process, and which process on which host is training), so a reader never
-sees half a file. ``earlyphase status`` (:mod:`earlyphase.run_status`) reads it.
+sees half a file. ``earlyphase status`` (:mod:`earlyphase.records.status`) reads it.
 
 The bar: on a terminal a tqdm bar; in a log file (a Snakemake job sends stderr to the rule's
 log) a tqdm bar redraws with carriage returns hundreds of times a second, so there one line
@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from earlyphase.atomic import write_json
+from earlyphase.operations.atomic import write_json
 
 PROGRESS_NAME = "progress.json"
 

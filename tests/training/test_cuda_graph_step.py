@@ -7,8 +7,8 @@ from __future__ import annotations
 import torch
 
 from earlyphase import runs
-from earlyphase.cuda_graph_step import WARMUP_STEPS, GraphedUpdate
-from earlyphase.train import Trainer
+from earlyphase.training.cuda_graph_step import WARMUP_STEPS, GraphedUpdate
+from earlyphase.training.trainer import Trainer
 
 
 class ReplayedEagerly(GraphedUpdate):

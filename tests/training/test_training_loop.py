@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from earlyphase import runs
-from earlyphase.train import CHECKPOINT_NAME, CorruptCheckpointError, Trainer, train_run
+from earlyphase.training.trainer import CHECKPOINT_NAME, CorruptCheckpointError, Trainer, train_run
 
 
 @pytest.fixture()

@@ -5,7 +5,7 @@ loop's time only for the copy: :meth:`CheckpointWriter.save` copies every tensor
 state to host memory (on CUDA into pinned buffers kept from one checkpoint to the next,
 with asynchronous copies and one synchronisation), copies the Python containers, and hands
 the copy to a thread that pickles it into the file atomically
-(:func:`earlyphase.atomic.atomic_path`). Training continues meanwhile on the live state.
+(:func:`earlyphase.operations.atomic.atomic_path`). Training continues meanwhile on the live state.
 
 One write is in flight at a time: the next :meth:`save` (and :meth:`wait`) first waits
 for the previous one, so the pinned buffers are never overwritten while being written.
@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from earlyphase.atomic import atomic_path
+from earlyphase.operations.atomic import atomic_path
 
 
 class CheckpointWriter:

@@ -10,7 +10,7 @@ import torch
 
 from earlyphase import runs
 from earlyphase.interventions.warm_start import WarmStart, warm_start_subset
-from earlyphase.train import Trainer, train_run
+from earlyphase.training.trainer import Trainer, train_run
 
 PRE = 5
 

@@ -1,7 +1,7 @@
 """Where a run's records live, and the manifest that hands them to an aggregation.
 
 One builder serves the workflow's rules (workflow/rules/common.smk) and the rebuild of
-published results (:mod:`earlyphase.published`), so both read the same records in the
+published results (:mod:`earlyphase.records.published`), so both read the same records in the
 same order and produce the same tables.
 """
 

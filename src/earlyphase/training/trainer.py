@@ -15,7 +15,7 @@ Checkpoints are due by wall clock (``checkpoint_minutes``, the pipeline's settin
 10 minutes) and/or every ``checkpoint_every`` steps (small runs and tests), and when the
 process is asked to stop (SIGTERM, e.g. a scheduler's time limit: the state of the last
 finished step is saved and the job exits with :class:`RunInterrupted`). They are written
-by a background thread from a host copy (:mod:`earlyphase.checkpoint_writer`).
+by a background thread from a host copy (:mod:`earlyphase.training.checkpoint_writer`).
 
 Interventions (gradual unfreezing, LR schedules, penalties, warm start) are small objects
 the loop calls at named points (:mod:`earlyphase.interventions.base`); step ``i`` counts
@@ -23,7 +23,7 @@ from 1 as in the paper's Algorithm 1.
 
 How the step executes (bf16 autocast, channels_last, torch.compile, fused optimizers) is
 the ``fast`` block, an execution setting like ``device`` that is not part of the run id;
-see :mod:`earlyphase.acceleration`. It is recorded in ``final/execution.json``.
+see :mod:`earlyphase.training.acceleration`. It is recorded in ``final/execution.json``.
 """
 
 from __future__ import annotations
@@ -40,17 +40,17 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from earlyphase.acceleration import FastPath, optimizer_options
-from earlyphase.atomic import atomic_path
-from earlyphase.batches import BatchStream, Normalizer, stream_generator, to_nchw_tensor
-from earlyphase.checkpoint_writer import CheckpointWriter
 from earlyphase.data.loaders import load_clean
-from earlyphase.device import pick_device
 from earlyphase.interventions import build_interventions
 from earlyphase.interventions.base import TrainingData
-from earlyphase.progress import RunProgress
-from earlyphase.rng import rng_state, seed_everything, set_rng_state
+from earlyphase.operations.atomic import atomic_path
 from earlyphase.runs import build_run_model
+from earlyphase.training.acceleration import FastPath, optimizer_options
+from earlyphase.training.batches import BatchStream, Normalizer, stream_generator, to_nchw_tensor
+from earlyphase.training.checkpoint_writer import CheckpointWriter
+from earlyphase.training.device import pick_device
+from earlyphase.training.progress import RunProgress
+from earlyphase.training.rng import rng_state, seed_everything, set_rng_state
 
 _PROBE_POINTS_STREAM = 0x5EED_0003
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -173,7 +173,7 @@ class Trainer:
         """The CUDA-graph replay of the update (``fast.cuda_graphs``), or None (eager)."""
         if not self.fast.cuda_graphs:
             return None
-        from earlyphase.cuda_graph_step import GraphedUpdate, graph_conflict
+        from earlyphase.training.cuda_graph_step import GraphedUpdate, graph_conflict
 
         conflict = graph_conflict(self.optimizer, self.interventions)
         if conflict:
@@ -217,7 +217,7 @@ class Trainer:
         spec = self.config.get("test_log")
         if not spec or self.step < spec["start"] or (self.step - spec["start"]) % spec["every"]:
             return
-        from earlyphase.evaluate import accuracy
+        from earlyphase.training.evaluate import accuracy
 
         self.model.eval()
         acc = accuracy(self.model, *self.test_set, self.normalizer.state_dict(), self.device, 1000)

@@ -1,5 +1,5 @@
-"""The progress file a training process keeps (earlyphase.progress) and what
-``earlyphase status`` makes of a run folder (earlyphase.run_status), on hand-made run
+"""The progress file a training process keeps (earlyphase.training.progress) and what
+``earlyphase status`` makes of a run folder (earlyphase.records.status), on hand-made run
 folders; tests/robustness/test_crash_recovery.py checks both on a real, killed DAG."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from earlyphase.progress import PROGRESS_NAME, RunProgress
-from earlyphase.run_status import RunState, format_status, run_state, summarize
+from earlyphase.records.status import RunState, format_status, run_state, summarize
 from earlyphase.runs import Run
+from earlyphase.training.progress import PROGRESS_NAME, RunProgress
 
 RUN = "cifar10-resnet18/lr0.1-std-00000000/seed0"
 CONFIG = {"total_steps": 100, "arch": "resnet18", "batch_size": 128, "width": 1.0}
@@ -62,7 +62,7 @@ def test_progress_file_follows_the_log_intervals_and_the_log_gets_lines(tmp_path
     record = json.loads(path.read_text())
     assert (record["state"], record["step"], record["total_steps"], record["loss"]) == ("running", 10, 20, 0.75)
     assert record["pid"] > 0 and record["host"] == socket.gethostname() and record["steps_per_s"] > 0
-    assert not list(path.parent.glob(".partial-*"))  # written through earlyphase.atomic
+    assert not list(path.parent.glob(".partial-*"))  # written through earlyphase.operations.atomic
     progress.close("completed")
     assert json.loads(path.read_text())["state"] == "completed"
     lines = log.getvalue().splitlines()

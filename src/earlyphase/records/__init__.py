@@ -1,0 +1,1 @@
+"""Records of finished runs: reading, aggregating, tabulating, status and publishing them."""

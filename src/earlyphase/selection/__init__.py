@@ -1,0 +1,1 @@
+"""Choices made from finished runs by workflow checkpoints: eta* and the stabilization k."""
