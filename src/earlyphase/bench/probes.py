@@ -60,7 +60,7 @@ def timeit(fn, device, repeat: int = 3, warmup: int = 1) -> float:
     return statistics.median(times)
 
 
-def main(argv: list[str] | None = None) -> dict:
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--arch", default="resnet18")
     ap.add_argument("--width", type=float, default=0.125)
@@ -77,21 +77,12 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--out", default="bench_probes.json")
-    args = ap.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    dev = torch.device(args.device)
+    return ap.parse_args(argv)
 
-    torch.manual_seed(0)
-    model = build_model(args.arch, args.classes, 3, args.width).to(dev)
-    n_params = sum(p.numel() for p in model.parameters())
-    g = torch.Generator(device="cpu").manual_seed(0)
-    x = torch.randn(args.points, 3, args.image, args.image, generator=g).to(dev)
-    y = torch.randint(0, args.classes, (args.points,), generator=g).to(dev)
-    bs = args.batch
-    n_batches = -(-args.points // bs)
-    xb, yb = x[:bs], y[:bs]
 
+def _time_passes(model, xb: torch.Tensor, yb: torch.Tensor, dev: torch.device) -> tuple[float, float, float]:
+    """Seconds of one plain training step, one eval forward and one eval forward+backward on a batch:
+    the units the probes are measured in."""
     # a couple of training steps so BN statistics are not the initial ones
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
 
@@ -118,24 +109,22 @@ def main(argv: list[str] | None = None) -> dict:
 
         t_fwd = timeit(fwd, dev)
         t_fb = timeit(fwd_bwd, dev)
+    return t_train, t_fwd, t_fb
 
-    def gen():
-        return torch.Generator(device=dev).manual_seed(1)
 
+def _time_fisher(model, x: torch.Tensor, y: torch.Tensor, args, dev: torch.device, gen) -> dict[str, float]:
+    """Seconds of tr(F) over all points per estimator; the slow ones timed on a subset and scaled linearly."""
+    bs = args.batch
     res: dict[str, float] = {}
     lp = min(args.loop_points, args.points)
     t_loop_sub = timeit(
-        lambda: fisher_trace(
-            model, x[:lp], y[:lp], batch_size=bs, generator=gen(), estimator="loop"
-        ),
+        lambda: fisher_trace(model, x[:lp], y[:lp], batch_size=bs, generator=gen(), estimator="loop"),
         dev,
         repeat=1,
     )
     res["fisher_loop"] = t_loop_sub * args.points / lp
     res["fisher_per_sample"] = timeit(
-        lambda: fisher_trace(
-            model, x, y, batch_size=bs, generator=gen(), chunk_size=args.fisher_chunk
-        ),
+        lambda: fisher_trace(model, x, y, batch_size=bs, generator=gen(), chunk_size=args.fisher_chunk),
         dev,
         repeat=1,
     )
@@ -161,18 +150,21 @@ def main(argv: list[str] | None = None) -> dict:
         dev,
         repeat=1,
     )
+    return res
+
+
+def _time_sharpness(model, x: torch.Tensor, y: torch.Tensor, args, dev: torch.device, gen) -> dict[str, float]:
+    """Seconds of S_avg, S_worst and lambda_max (one run each, no warm-up: each is long)."""
+    bs = args.batch
+    res: dict[str, float] = {}
     res["avg_sharpness"] = timeit(
-        lambda: average_sharpness(
-            model, x, y, batch_size=bs, generator=gen(), n_draws=args.n_draws
-        ),
+        lambda: average_sharpness(model, x, y, batch_size=bs, generator=gen(), n_draws=args.n_draws),
         dev,
         repeat=1,
         warmup=0,
     )
     res["worst_sharpness"] = timeit(
-        lambda: worst_case_sharpness(
-            model, x, y, batch_size=bs, generator=gen(), n_iters=args.apgd_iters
-        ),
+        lambda: worst_case_sharpness(model, x, y, batch_size=bs, generator=gen(), n_iters=args.apgd_iters),
         dev,
         repeat=1,
         warmup=0,
@@ -186,8 +178,14 @@ def main(argv: list[str] | None = None) -> dict:
         repeat=1,
         warmup=0,
     )
-    eig_batches = -(-ne // bs)
-    needed = {
+    return res
+
+
+def _definition_seconds(args, t_fwd: float, t_fb: float) -> dict[str, float]:
+    """Each probe's cost counted as the batched passes its definition needs (module docstring)."""
+    n_batches = -(-args.points // args.batch)
+    eig_batches = -(-(args.eig_examples or args.points) // args.batch)
+    return {
         "fisher_per_sample": n_batches * t_fb,
         "fisher_vmap": n_batches * t_fb,
         "fisher_batched": n_batches * t_fb,
@@ -196,6 +194,12 @@ def main(argv: list[str] | None = None) -> dict:
         "worst_sharpness": n_batches * args.apgd_iters * t_fb,
         "hessian_max_eig": eig_batches * args.eig_iters * 2 * t_fb,
     }
+
+
+def _summarize(args, dev, n_params: int, passes: tuple[float, float, float], res: dict[str, float]) -> dict:
+    """The JSON record: the machine, the setting, the unit passes, one row per probe and the speed-ups."""
+    t_train, t_fwd, t_fb = passes
+    needed = _definition_seconds(args, t_fwd, t_fb)
     set_names = ["fisher_per_sample", "avg_sharpness", "worst_sharpness", "hessian_max_eig"]
     rows = []
     for name, t in res.items():
@@ -210,7 +214,7 @@ def main(argv: list[str] | None = None) -> dict:
         )
     total = sum(res[k] for k in set_names)
     total_needed = sum(needed[k] for k in set_names)
-    summary = {
+    return {
         "device": str(dev),
         "cpu": platform.processor() or platform.machine(),
         "threads": torch.get_num_threads(),
@@ -220,7 +224,7 @@ def main(argv: list[str] | None = None) -> dict:
         "width": args.width,
         "n_params": n_params,
         "points": args.points,
-        "batch": bs,
+        "batch": args.batch,
         "t_train_step_s": t_train,
         "t_eval_forward_s": t_fwd,
         "t_eval_forward_backward_s": t_fb,
@@ -232,31 +236,58 @@ def main(argv: list[str] | None = None) -> dict:
         "probe_set_ratio_to_definition": total / total_needed,
         "rows": rows,
     }
+
+
+def _print_summary(summary: dict) -> None:
+    s = summary
     print(
-        f"{args.arch} width {args.width} ({n_params:,} params) on {dev}, "
-        f"{args.points} points, batch {bs}, {torch.get_num_threads()} threads"
+        f"{s['arch']} width {s['width']} ({s['n_params']:,} params) on {s['device']}, "
+        f"{s['points']} points, batch {s['batch']}, {s['threads']} threads"
     )
     print(
-        f"train step {t_train * 1e3:.1f} ms | eval fwd {t_fwd * 1e3:.1f} ms | "
-        f"eval fwd+bwd {t_fb * 1e3:.1f} ms"
+        f"train step {s['t_train_step_s'] * 1e3:.1f} ms | eval fwd {s['t_eval_forward_s'] * 1e3:.1f} ms | "
+        f"eval fwd+bwd {s['t_eval_forward_backward_s'] * 1e3:.1f} ms"
     )
     print(f"{'probe':<20}{'seconds':>10}{'train steps':>13}{'definition s':>14}{'ratio':>8}")
-    for r in rows:
+    for r in s["rows"]:
         print(
             f"{r['probe']:<20}{r['seconds']:>10.2f}{r['train_steps']:>13.1f}"
             f"{r['definition_passes_s']:>14.2f}{r['ratio_to_definition']:>8.2f}"
         )
     print(
         "tr(F) speed-up over the per-example loop: per-sample (hooks) "
-        f"{summary['fisher_speedup_per_sample_over_loop']:.1f}x, "
-        f"vmap {summary['fisher_speedup_vmap_over_loop']:.1f}x, "
-        f"batched {summary['fisher_speedup_batched_over_loop']:.1f}x"
+        f"{s['fisher_speedup_per_sample_over_loop']:.1f}x, "
+        f"vmap {s['fisher_speedup_vmap_over_loop']:.1f}x, "
+        f"batched {s['fisher_speedup_batched_over_loop']:.1f}x"
     )
     print(
-        f"probe set (tr(F) per-sample, S_avg, S_worst, lambda_max): {total:.2f} s = "
-        f"{summary['probe_set_train_steps']:.1f} train steps = "
-        f"{summary['probe_set_ratio_to_definition']:.2f}x its definition's passes"
+        f"probe set (tr(F) per-sample, S_avg, S_worst, lambda_max): {s['probe_set_seconds']:.2f} s = "
+        f"{s['probe_set_train_steps']:.1f} train steps = "
+        f"{s['probe_set_ratio_to_definition']:.2f}x its definition's passes"
     )
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = _parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    dev = torch.device(args.device)
+
+    torch.manual_seed(0)
+    model = build_model(args.arch, args.classes, 3, args.width).to(dev)
+    n_params = sum(p.numel() for p in model.parameters())
+    g = torch.Generator(device="cpu").manual_seed(0)
+    x = torch.randn(args.points, 3, args.image, args.image, generator=g).to(dev)
+    y = torch.randint(0, args.classes, (args.points,), generator=g).to(dev)
+    passes = _time_passes(model, x[: args.batch], y[: args.batch], dev)
+
+    def gen():
+        return torch.Generator(device=dev).manual_seed(1)
+
+    res = _time_fisher(model, x, y, args, dev, gen)
+    res.update(_time_sharpness(model, x, y, args, dev, gen))
+    summary = _summarize(args, dev, n_params, passes, res)
+    _print_summary(summary)
     tmp = args.out + ".tmp"
     with open(tmp, "w") as fh:
         json.dump(summary, fh, indent=2)

@@ -62,11 +62,16 @@ def end_table(lines: list[str], caption: str, label: str, note: str = "") -> str
     return "\n".join(lines)
 
 
-def pm(mean: float, std: float, n: int | None = None) -> str:
-    """``$m \\pm s$`` (with `` (n)`` when given); ``--`` for a missing mean."""
+def pm(mean: float, std: float, n: int | None = None, suffix: str = "") -> str:
+    """``$m \\pm s$`` (with `` (n)`` when given); ``--`` for a missing mean. One seed measures no
+    spread, so its cell is ``$m$ ($n=1$)``, known by ``n == 1`` or, without ``n``, by an undefined
+    std (the sample std of one value is NaN). ``suffix``: LaTeX math placed after the numbers."""
     if pd.isna(mean):
         return "--"
-    cell = f"${mean:.2f} \\pm {0.0 if pd.isna(std) else std:.2f}$"
+    one_seed = pd.isna(std) if n is None else int(n) == 1
+    if one_seed:
+        return f"${mean:.2f}{suffix}$ ($n=1$)"
+    cell = f"${mean:.2f} \\pm {0.0 if pd.isna(std) else std:.2f}{suffix}$"
     return cell if n is None else f"{cell} ({int(n)})"
 
 

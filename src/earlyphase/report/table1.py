@@ -1,8 +1,9 @@
 """Table 1 of Liu & Gurevych: ID/OOD accuracy with and without gradual unfreezing (GU).
 
 Rows lr_d, lr_d + GU, 0.1·lr_d, 0.1·lr_d + GU in one block per setup; columns ID and OOD.
-Each of our cells is mean ± std over seeds; the line below gives the paper's value and
-our difference from it. Diverged runs are excluded from the means and counted in a note.
+Each of our cells is mean ± std over seeds (one seed: the mean and n=1, no spread); the line
+below gives the paper's value and our difference from it. Diverged runs are excluded from the
+means and counted in a note.
 The GU rows carry the verdict on the paper's claim (:mod:`earlyphase.report.verdict`): a mark
 after each cell, and the paired differences, intervals and verdicts as CSV columns.
 Also writes the same numbers as CSV for machines.
@@ -15,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from earlyphase.records.aggregate import summarize
-from earlyphase.report._common import begin_table, end_table, group_row, latex_escape, write_table
+from earlyphase.report._common import begin_table, end_table, group_row, latex_escape, pm, write_table
 from earlyphase.report.paper_values import SETUP_TITLES, TABLE1, V1_OPTIMIZER
 from earlyphase.report.verdict import CAPTION as VERDICT_CAPTION
 from earlyphase.report.verdict import mark, verdicts
@@ -46,11 +47,8 @@ def table1_frame(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def _cell(mean: float, std: float, verdict=None) -> str:
-    if pd.isna(mean):
-        return "--"
     symbol = mark(verdict)
-    suffix = "\\," + symbol if symbol else ""
-    return f"${mean:.2f} \\pm {0.0 if pd.isna(std) else std:.2f}{suffix}$"
+    return pm(mean, std, suffix="\\," + symbol if symbol else "")
 
 
 def _paper_cell(paper: float, delta: float) -> str:

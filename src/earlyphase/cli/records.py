@@ -1,0 +1,136 @@
+"""Run-record subcommands: tables built from the records of many runs (``aggregate``, ``probe-table``,
+``posthoc-table``, ``run-log-table``, ``concat-tables``), the ``status`` of a target's runs, and
+``publish`` / ``rebuild-published`` for the records behind published artifacts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from earlyphase.cli.arguments import add_manifest_command, json_arg
+
+
+def cmd_aggregate(args) -> int:
+    from earlyphase.operations.atomic import write_parquet
+    from earlyphase.records.aggregate import collect
+
+    write_parquet(args.out, collect(args.manifest))
+    return 0
+
+
+def cmd_probe_table(args) -> int:
+    from earlyphase.operations.atomic import write_parquet
+    from earlyphase.records.probe_tables import collect_probes
+
+    write_parquet(args.out, collect_probes(args.manifest))
+    return 0
+
+
+def cmd_posthoc_table(args) -> int:
+    from earlyphase.operations.atomic import write_parquet
+    from earlyphase.probes.posthoc import collect_posthoc
+
+    write_parquet(args.out, collect_posthoc(args.manifest))
+    return 0
+
+
+def cmd_run_log_table(args) -> int:
+    from earlyphase.operations.atomic import write_parquet
+    from earlyphase.records.run_logs import collect_logs
+
+    write_parquet(args.out, collect_logs(args.manifest, args.file))
+    return 0
+
+
+def cmd_concat_tables(args) -> int:
+    import pandas as pd
+
+    from earlyphase.operations.atomic import write_parquet
+
+    write_parquet(args.out, pd.concat([pd.read_parquet(path) for path in args.inputs], ignore_index=True))
+    return 0
+
+
+def cmd_status(args) -> int:
+    from earlyphase.records.status import main as status_main
+
+    return status_main(args)
+
+
+def cmd_publish(args) -> int:
+    from earlyphase.records.published import publish
+
+    provenance = {"command": args.command_line, "wall_time_s": args.wall_time_s, "date": args.date}
+    if args.trained_at:
+        provenance["trained_at_commit"] = args.trained_at
+    publish(args.overlay, args.artifact, Path(args.out), provenance)
+    print(f"published {', '.join(args.artifact)} and their run records to {args.out}")
+    return 0
+
+
+def cmd_rebuild_published(args) -> int:
+    from earlyphase.records.published import check, rebuild
+
+    if args.check:
+        differing = check(Path(args.folder))
+        if differing:
+            print(f"{args.folder}: the records do not reproduce {', '.join(differing)}")
+            return 1
+        print(f"{args.folder}: every published table is reproduced byte for byte from its records")
+        return 0
+    for path in rebuild(Path(args.folder), Path(args.out)):
+        print(path)
+    return 0
+
+
+def _add_tables(sub) -> None:
+    add_manifest_command(sub, "aggregate", "tidy table of runs from a manifest",
+                         "JSON list: [{run_id, final_dir, eval_path, **labels}]", cmd_aggregate)
+    add_manifest_command(sub, "probe-table", "tidy table of the probe records of runs (probe extraction)",
+                         "JSON list: [{run_id, final_dir, **labels}]", cmd_probe_table)
+    add_manifest_command(sub, "posthoc-table", "tidy table of post-hoc probe results",
+                         "JSON list: [{run_id, posthoc_path, **labels}]", cmd_posthoc_table)
+
+    p = sub.add_parser("run-log-table", help="one per-run log file (probes, test log) of many runs in one table")
+    p.add_argument("--manifest", type=json_arg, required=True, help="JSON list: [{run_id, final_dir, **labels}]")
+    p.add_argument("--file", required=True, help="file name inside each run's final/, e.g. probes.parquet")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_run_log_table)
+
+    p = sub.add_parser("concat-tables", help="concatenate tables (parquet) into one")
+    p.add_argument("--inputs", nargs="+", required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_concat_tables)
+
+
+def _add_published(sub) -> None:
+    p = sub.add_parser("publish", help="copy artifacts and the run records behind them to results/published/NAME")
+    p.add_argument("--overlay", action="append", default=[], help="the overlays of the run (repeatable)")
+    p.add_argument("--artifact", action="append", required=True, help="artifact to publish (repeatable)")
+    p.add_argument("--out", required=True)
+    p.add_argument("--command-line", required=True, help="the exact command that made the artifacts")
+    p.add_argument("--wall-time-s", type=float, required=True, help="its measured wall time")
+    p.add_argument("--date", required=True)
+    p.add_argument("--trained-at", help="the commit the runs were trained at, when the artifacts were rendered later")
+    p.set_defaults(func=cmd_publish)
+
+    p = sub.add_parser("rebuild-published", help="remake published artifacts from their records (no training)")
+    p.add_argument("folder", help="a folder under results/published/")
+    p.add_argument("--out", default="figures/rebuilt", help="where the remade artifacts go")
+    p.add_argument("--check", action="store_true", help="compare the remade tables with the published ones")
+    p.set_defaults(func=cmd_rebuild_published)
+
+
+def register(sub) -> None:
+    """Add this stage's subcommands to ``sub`` (the parser's subparsers)."""
+    _add_tables(sub)
+
+    p = sub.add_parser("status", help="each training run of a target: done, running, failed, diverged or pending")
+    p.add_argument("targets", nargs="*", default=[], help="artifact names (table1, ...), experiments or all (default)")
+    p.add_argument("--params", default="params.yaml")
+    p.add_argument("--overlay", action="append", default=[], help="YAML merged over params (repeatable)")
+    p.add_argument("--reference", default="bench/throughput_reference.json",
+                   help="measured per-step costs, for runs without a measured rate")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_status)
+
+    _add_published(sub)
