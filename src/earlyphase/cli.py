@@ -142,7 +142,7 @@ def cmd_report(args) -> int:
 
 def cmd_probe_table(args) -> int:
     from earlyphase.operations.atomic import write_parquet
-    from earlyphase.records.probe_tables import collect_probes
+    from earlyphase.records.run_logs import collect_probes
 
     write_parquet(args.out, collect_probes(args.manifest))
     return 0
@@ -166,12 +166,11 @@ def cmd_posthoc_table(args) -> int:
 
 
 def cmd_stabilize(args) -> int:
-    import pandas as pd
-
     from earlyphase.operations.atomic import atomic_path
+    from earlyphase.records.run_record import RunRecord
     from earlyphase.selection.stabilization import choose_k
 
-    result = choose_k(pd.read_parquet(Path(args.final) / "probes.parquet"), args.metric, args.settings)
+    result = choose_k(RunRecord(args.final).probe_log, args.metric, args.settings)
     result["probe_run"] = args.probe_run
     with atomic_path(args.out) as tmp:
         tmp.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
