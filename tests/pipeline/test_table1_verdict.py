@@ -183,10 +183,11 @@ def test_every_mark_compiles_in_a_plain_article(tmp_path):
 
 
 def test_run_records_carry_the_data_source(tmp_path):
-    from earlyphase.records.aggregate import run_record
+    from earlyphase.records.aggregate import run_row
+    from earlyphase.records.run_record import RunRecord
 
     config = {"setup": "cifar10-resnet18", "data": {"dataset": "cifar10", "source": "offline"}, "arch": "resnet18",
               "optimizer": "sgd", "lr": 0.1, "lr_scale": 1.0, "gu_k": None, "seed": 0, "total_steps": 10}
     (tmp_path / "config.json").write_text(json.dumps(config))
     (tmp_path / "status.json").write_text(json.dumps({"status": "completed", "diverged_at": None}))
-    assert run_record(tmp_path, None)["data_source"] == "offline"
+    assert run_row(RunRecord(tmp_path))["data_source"] == "offline"

@@ -19,7 +19,7 @@ def cmd_aggregate(args) -> int:
 
 def cmd_probe_table(args) -> int:
     from earlyphase.operations.atomic import write_parquet
-    from earlyphase.records.probe_tables import collect_probes
+    from earlyphase.records.run_logs import collect_probes
 
     write_parquet(args.out, collect_probes(args.manifest))
     return 0

@@ -10,12 +10,11 @@ from earlyphase.cli.arguments import add_manifest_command, json_arg
 
 
 def cmd_stabilize(args) -> int:
-    import pandas as pd
-
     from earlyphase.operations.atomic import atomic_path
+    from earlyphase.records.run_record import RunRecord
     from earlyphase.selection.stabilization import choose_k
 
-    result = choose_k(pd.read_parquet(Path(args.final) / "probes.parquet"), args.metric, args.settings)
+    result = choose_k(RunRecord(args.final).probe_log, args.metric, args.settings)
     result["probe_run"] = args.probe_run
     with atomic_path(args.out) as tmp:
         tmp.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")

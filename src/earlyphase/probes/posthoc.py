@@ -24,6 +24,7 @@ import pandas as pd
 import torch
 
 from earlyphase.operations.atomic import write_parquet
+from earlyphase.records.run_record import RunRecord
 
 _POSTHOC_POINTS_STREAM = 0x5EED_00F1
 LOOP_KEYS = ("every", "window")
@@ -83,7 +84,7 @@ def collect_posthoc(manifest: list[dict]) -> pd.DataFrame:
     """One row per run: ``[{run_id, posthoc_path, **labels}]`` -> labels + probe values."""
     rows = []
     for entry in manifest:
-        frame = pd.read_parquet(entry["posthoc_path"])
+        frame = RunRecord(None, posthoc_path=entry["posthoc_path"]).posthoc
         record = frame.iloc[0].to_dict()
         record.update({k: v for k, v in entry.items() if k != "posthoc_path"})
         rows.append(record)

@@ -2,26 +2,24 @@
 
 One row per run, with its identifying parameters, its status (completed / diverged and
 where), ID accuracy and OOD accuracy averaged over the configured corruptions and
-severities. Tables and figures are built from these rows only.
+severities. Tables and figures are built from these rows only. The records are read
+through :class:`~earlyphase.records.run_record.RunRecord`.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pandas as pd
 
+from earlyphase.records.run_record import RunRecord
 
-def run_record(final_dir: Path | str, eval_path: Path | str | None) -> dict:
+
+def run_row(record: RunRecord) -> dict:
     """The tidy row of one run (accuracies in percent; NaN for diverged or unevaluated runs)."""
-    final_dir = Path(final_dir)
-    config = json.loads((final_dir / "config.json").read_text())
-    status = json.loads((final_dir / "status.json").read_text())
-    if eval_path is None:
+    config, status = record.config, record.status
+    if record.eval_path is None:
         evaluation = pd.DataFrame({"split": ["id"], "accuracy": [float("nan")]})
     else:
-        evaluation = pd.read_parquet(eval_path)
+        evaluation = record.evaluation
     ood = evaluation[evaluation["split"] == "ood"]
     return {
         "setup": config["setup"],
@@ -47,7 +45,7 @@ def collect(manifest: list[dict]) -> pd.DataFrame:
     rows = []
     for entry in manifest:
         labels = {k: v for k, v in entry.items() if k not in ("final_dir", "eval_path")}
-        rows.append({**labels, **run_record(entry["final_dir"], entry["eval_path"])})
+        rows.append({**labels, **run_row(RunRecord(entry["final_dir"], entry["eval_path"]))})
     return pd.DataFrame(rows)
 
 

@@ -26,9 +26,10 @@ from earlyphase.operations.atomic import atomic_dir, write_parquet
 from earlyphase.params import REPO_ROOT, load_params
 from earlyphase.records.aggregate import collect
 from earlyphase.records.manifest import manifest
+from earlyphase.records.run_record import CONFIG, STATUS, RunRecord
 
 PROVENANCE = "provenance.json"
-RECORD_FILES = ("config.json", "status.json")
+RECORD_FILES = (CONFIG, STATUS)
 # What must come out byte-identical (figures embed dates and font subsets, so they are only remade).
 COMPARED_SUFFIXES = (".tex", ".csv")
 
@@ -78,12 +79,13 @@ def publish(overlays: list[str], artifacts: list[str], dest: Path, provenance: d
                 shutil.copy2(figures / output, tmp / output)
             for entry in (e for table in artifact.tables for e in _manifest(config, table)):
                 run = tmp / "runs" / entry["run_id"]
+                records = RunRecord(entry["final_dir"], entry["eval_path"])
                 (run / "final").mkdir(parents=True, exist_ok=True)
-                for record in RECORD_FILES:
-                    shutil.copy2(Path(entry["final_dir"]) / record, run / "final" / record)
+                for name in RECORD_FILES:
+                    shutil.copy2(records.file(name), run / "final" / name)
                 if entry["eval_path"]:
                     (run / "eval").mkdir(exist_ok=True)
-                    shutil.copy2(entry["eval_path"], run / "eval" / Path(entry["eval_path"]).name)
+                    shutil.copy2(records.evaluation_file(), run / "eval" / records.eval_path.name)
         record = {"overlays": overlays, "artifacts": artifacts, "commit": git_commit(), "machine": machine(),
                   **provenance}
         (tmp / PROVENANCE).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")

@@ -28,6 +28,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from earlyphase.records.run_record import STATUS, RunRecord
 from earlyphase.training.progress import PROGRESS_NAME, format_duration
 
 STATES = ("running", "failed", "diverged", "pending", "done")
@@ -95,13 +96,13 @@ def run_state(results: str, run_id: str, config: dict) -> RunState:
     run_dir = Path(results) / "runs" / run_id
     log = train_log_path(results, run_id)
     state = RunState(run_id, "pending", 0, config["total_steps"], config["arch"], log=log)
-    final_status = run_dir / "final" / "status.json"
+    final = RunRecord(run_dir / "final")
     progress_path = run_dir / PROGRESS_NAME
     progress = json.loads(progress_path.read_text()) if progress_path.exists() else None
     if progress:
         state.step, state.loss, state.steps_per_s = progress["step"], progress["loss"], progress["steps_per_s"]
-    if final_status.exists():
-        status = json.loads(final_status.read_text())
+    if final.has(STATUS):
+        status = final.status
         state.step = status.get("steps", state.total_steps)
         if status["status"] == "diverged":
             state.state, state.detail = "diverged", f"loss not finite at step {status['diverged_at']}"
