@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from earlyphase.cli.arguments import add_manifest_command, json_arg
 
