@@ -262,6 +262,32 @@ def cmd_rebuild_published(args) -> int:
     return 0
 
 
+def cmd_claim_tests(args) -> int:
+    """The claims ledger's test list, fixed by the configuration alone (results/tables/claim_tests.parquet)."""
+    import pandas as pd
+
+    from earlyphase.experiments.claims import declared_tests
+    from earlyphase.operations.atomic import write_parquet
+    from earlyphase.params import load_params, validate_params
+
+    if args.config_json:
+        config = json.loads(args.config_json)
+        validate_params(config)
+    else:
+        config = load_params(args.params, *args.overlay)
+    write_parquet(args.out, pd.DataFrame(declared_tests(config)))
+    return 0
+
+
+def _add_claim_tests_command(sub) -> None:
+    p = sub.add_parser("claim-tests", help="the claims ledger's tests of a configuration (before any result)")
+    p.add_argument("--params", default="params.yaml")
+    p.add_argument("--overlay", action="append", default=[], help="YAML merged over params (repeatable)")
+    p.add_argument("--config-json", default=None, help="resolved config (JSON) instead of --params")
+    p.add_argument("--out", required=True, help="the test list (parquet)")
+    p.set_defaults(func=cmd_claim_tests)
+
+
 def _add_manifest_command(sub, name: str, help_text: str, manifest_help: str, func) -> None:
     """A subcommand that turns a JSON manifest of runs into one table (``--manifest``, ``--out``)."""
     p = sub.add_parser(name, help=help_text)
@@ -427,6 +453,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--directory", default=".", help="the workflow's working directory")
     p.add_argument("command", nargs=argparse.REMAINDER, help="-- then the snakemake command to unlock with")
     p.set_defaults(func=cmd_unlock_stale)
+
+    _add_claim_tests_command(sub)
     return parser
 
 
