@@ -20,7 +20,7 @@ from earlyphase.training.evaluate import evaluate_run
 from earlyphase.training.trainer import train_run
 
 FASHION_MNIST = Path(DEFAULT_PATHS["fashion_mnist"])
-TARGETS = ["figures/laptop/table1.tex", "figures/laptop/figure1.pdf"]
+TARGETS = ["figures/laptop/table1.tex", "figures/laptop/figure1.pdf", "figures/laptop/claims.csv"]
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,7 @@ def test_the_dry_run_plans_the_jobs_of_the_grid_and_nothing_else():
     table = re.search(r"Job stats:\njob\s+count\n[- ]+\n(.*?)\ntotal", out.stdout, re.S)
     counts = {rule: int(n) for rule, n in (line.split() for line in table.group(1).splitlines())}
     assert counts == {"train": 36, "evaluate": 36, "aggregate": 2, "table1": 1, "figure1": 1, "prepare_clean": 1,
-                      "prepare_ood": 1}
+                      "prepare_ood": 1, "claim_tests": 1, "claims": 1}
 
 
 @pytest.mark.skipif(not (FASHION_MNIST / "train-images-idx3-ubyte.gz").is_file(),

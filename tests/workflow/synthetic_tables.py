@@ -9,6 +9,7 @@ import pandas as pd
 
 from earlyphase.experiments import experiment_runs
 from earlyphase.experiments import stabilization as stabilization_experiment
+from earlyphase.experiments.claims import CLAIM_TESTS, declared_tests
 
 
 def _rows(entries, rng, **extra) -> list[dict]:
@@ -51,11 +52,30 @@ def probe_log_table(runs: pd.DataFrame, column: str = "fisher_trace", seed: int 
                       for run_id in runs["run_id"]], ignore_index=True)
 
 
+def probes_table(config: dict, seed: int = 0) -> pd.DataFrame:
+    """``results/tables/probes.parquet``: Figure 2's probe columns every 10 steps of each probe run."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for run, _ in experiment_runs(config, "probes"):
+        c = run.config
+        steps = np.arange(0, c["total_steps"] + 1, 10)
+        frames.append(pd.DataFrame({
+            "run_id": run.run_id, "setup": c["setup"], "dataset": c["data"]["dataset"], "arch": c["arch"],
+            "lr": c["lr"], "lr_scale": c["lr_scale"], "gu_k": c["gu_k"], "seed": c["seed"], "status": "completed",
+            "step": steps, **{column: rng.uniform(0.5, 50, len(steps))
+                              for column in ("fisher_trace_norm", "avg_sharpness", "worst_sharpness")}}))
+    return pd.concat(frames, ignore_index=True)
+
+
 def report_inputs(config: dict, artifact) -> list[pd.DataFrame]:
     """The input tables of a table artifact, in the order its report function takes them."""
     frames = []
-    for table in artifact.tables:
-        if table == "stabilization.parquet":
+    for table in artifact.input_tables(config):
+        if table == CLAIM_TESTS:
+            frames.append(pd.DataFrame(declared_tests(config)))
+        elif table == "probes.parquet":
+            frames.append(probes_table(config))
+        elif table == "stabilization.parquet":
             frames.append(stabilization_table(config))
         elif table.endswith("_log-probes.parquet"):
             frames.append(probe_log_table(frames[0]))

@@ -58,7 +58,9 @@ def test_report_writes_the_tables_headline_numbers_per_cell(name, default_params
         cell = written
         for key in artifact.metric_keys:
             cell = cell[str(row[key])]
-        assert set(cell) >= set(artifact.metric_values) >= {"id_mean", "ood_mean", "n_seeds"}
+        assert set(cell) >= set(artifact.metric_values)
+        if name != "claims":  # the ledger's cells are tests: n, difference, interval, verdict
+            assert set(artifact.metric_values) >= {"id_mean", "ood_mean", "n_seeds"}
         for value in artifact.metric_values:
             assert (cell[value] is None and pd.isna(row[value])) or cell[value] == pytest.approx(row[value])
 

@@ -80,10 +80,12 @@ def test_table1_has_every_row_and_column_with_valid_numbers(smoke_repo, smoke_pa
     body = tex.split("\\midrule", 1)[1].split("\\bottomrule", 1)[0]  # the caption mentions \\pm too
     assert body.count("\\pm") == 2 * int((table["n_seeds"] >= 2).sum())  # one seed: mean and n, no spread
     assert "\\textit{93.32}" in tex and "\\textit{63.99}" in tex  # paper's values beside ours
-    assert "\\textit{CIFAR-10 VGG-11} ($n=2$)" in tex  # one block of rows per setup
+    assert "\\textit{CIFAR-10 VGG-11} ($n=2$, GU $k=2$)" in tex  # one block of rows per setup, with its k
     assert "not evidence for or against the paper" in tex  # stand-in data say so
-    verdicts = table.dropna(subset=["verdict_ood_holds"])
-    assert set(verdicts["row"]) == {"lr_d + GU", "0.1·lr_d + GU"} and (verdicts["verdict_pairs"] >= 1).all()
+    verdicts = table.dropna(subset=["verdict_ood"])
+    assert set(verdicts["row"]) == {"lr_d + GU", "0.1·lr_d + GU"} and (verdicts["verdict_ood_n"] >= 1).all()
+    ledger = pd.read_csv(smoke_repo / "figures" / "claims.csv")
+    assert (verdicts["verdict_m"] == ledger["m"].iloc[0]).all()  # Table 1 and the ledger share m
 
 
 def _latex_problems(tex: str) -> list[str]:
@@ -154,8 +156,9 @@ def test_html_report_builds(smoke_repo):
 def test_second_invocation_has_nothing_to_do(smoke_repo):
     assert _dry_run_jobs(smoke_repo, ["figures/table1.tex", "figures/figure1.pdf"]) == {}
     # Snakemake re-renders a table downstream of a checkpoint (the stabilization choice) on
-    # every invocation; that costs seconds. Nothing else may run again.
-    assert set(_dry_run_jobs(smoke_repo, ARTIFACTS)) <= {"table_stabilization"}
+    # every invocation, and the claims ledger that reads the same table; that costs seconds.
+    # Nothing else may run again.
+    assert set(_dry_run_jobs(smoke_repo, ARTIFACTS)) <= {"table_stabilization", "claims"}
 
 
 def test_changing_one_k_reruns_only_its_jobs(smoke_repo, tmp_path):

@@ -10,7 +10,7 @@ for _artifact in REGISTRY.ARTIFACTS.values():
         name:
             _artifact.name
         input:
-            [f"{RESULTS}/tables/{table}" for table in _artifact.tables],
+            [f"{RESULTS}/tables/{table}" for table in _artifact.input_tables(config)],
         output:
             **{
                 key: (

@@ -32,6 +32,34 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_claim_tests(args) -> int:
+    """The claims ledger's test list, fixed by the configuration alone (results/tables/claim_tests.parquet)."""
+    import json
+
+    import pandas as pd
+
+    from earlyphase.experiments.claims import declared_tests
+    from earlyphase.operations.atomic import write_parquet
+    from earlyphase.params import load_params, validate_params
+
+    if args.config_json:
+        config = json.loads(args.config_json)
+        validate_params(config)
+    else:
+        config = load_params(args.params, *args.overlay)
+    write_parquet(args.out, pd.DataFrame(declared_tests(config)))
+    return 0
+
+
+def _register_claim_tests(sub) -> None:
+    p = sub.add_parser("claim-tests", help="the claims ledger's tests of a configuration (before any result)")
+    p.add_argument("--params", default="params.yaml")
+    p.add_argument("--overlay", action="append", default=[], help="YAML merged over params (repeatable)")
+    p.add_argument("--config-json", default=None, help="resolved config (JSON) instead of --params")
+    p.add_argument("--out", required=True, help="the test list (parquet)")
+    p.set_defaults(func=cmd_claim_tests)
+
+
 def register(sub) -> None:
     """Add this stage's subcommand to ``sub`` (the parser's subparsers)."""
     p = sub.add_parser("report", help="render a table or figure from an aggregate table")
@@ -42,3 +70,4 @@ def register(sub) -> None:
     p.add_argument("--metrics", help="also write the table's headline numbers here (DVC metrics, JSON)")
     p.add_argument("--plot-data", help="also write the points of its DVC plots here (CSV)")
     p.set_defaults(func=cmd_report)
+    _register_claim_tests(sub)

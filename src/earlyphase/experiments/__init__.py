@@ -53,7 +53,7 @@ def register(module: ModuleType, name: str | None = None) -> None:
 
 def _discover() -> None:
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
-        if info.name != "artifact":
+        if info.name not in ("artifact", "claim"):  # the declaration types, not experiments
             register(importlib.import_module(f"{__name__}.{info.name}"))
 
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from earlyphase.experiments.claim import Claim
+
 # (tables, out, note) -> None: the report function that renders the artifact.
 Render = Callable[..., None]
 # tables -> the tidy frame a DVC plot draws (one row per point).
@@ -35,6 +37,8 @@ class Artifact:
     ``shown``     output keys shown in the Snakemake HTML report with ``caption``.
     ``tables``    the report's inputs, file names under ``paths.results``/tables, in the
                   order the report function receives them.
+    ``select_tables``  config -> the subset of ``tables`` the report reads under that
+                  configuration, where that depends on it (the claims ledger); default: all.
     ``config_key``  the artifact is built when ``experiments.<config_key>`` is configured.
     ``run_sets``  experiments (modules of :mod:`earlyphase.experiments`) whose training runs
                   the artifact needs; empty: the module that declares it. Whether their
@@ -51,6 +55,8 @@ class Artifact:
                   (``dvc metrics show/diff``, ``dvc exp show``).
     ``plot_data`` a function of the input tables giving the points DVC plots draw; the report
                   writes them to ``paths.results``/plots/<name>.csv (``dvc plots show``).
+    ``claims``    the paper's claims that this artifact's runs test (:class:`Claim`); the claims
+                  ledger (artifact ``claims``) judges each of them.
     """
 
     name: str
@@ -66,6 +72,8 @@ class Artifact:
     metric_keys: tuple[str, ...] = ()
     metric_values: tuple[str, ...] = HEADLINE
     plot_data: PlotData | None = None
+    claims: tuple[Claim, ...] = ()
+    select_tables: Callable[[dict], tuple[str, ...]] | None = None
 
     def __post_init__(self):
         if not self.outputs:
@@ -93,3 +101,7 @@ class Artifact:
 
     def enabled(self, config: dict) -> bool:
         return self.config_key in config["experiments"]
+
+    def input_tables(self, config: dict) -> tuple[str, ...]:
+        """The tables its report reads under ``config``: ``tables``, or those ``select_tables`` picks."""
+        return tuple(self.select_tables(config)) if self.select_tables else self.tables

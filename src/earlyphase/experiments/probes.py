@@ -7,13 +7,19 @@ window (the figures show nothing later), so these runs are not evaluated.
 from __future__ import annotations
 
 from earlyphase.experiments.artifact import Artifact
+from earlyphase.experiments.claim import Arms, Claim
 from earlyphase.report import appendix_feature_rank as appendix_feature_rank_report
 from earlyphase.report import appendix_sharpness_scaling as appendix_sharpness_scaling_report
 from earlyphase.report import figure2 as figure2_report
 from earlyphase.report import figure3 as figure3_report
+from earlyphase.report.probe_dynamics import METRICS as PROBE_COLUMNS
 from earlyphase.runs import resolve_run, total_steps
 
 EVALUATED = False
+PAPER = "Liu & Gurevych (arXiv v1)"
+PROBES = "probes.parquet"
+# Figure 2's probes by their column, named as the tables name them.
+PROBE_NAMES = {"fisher_trace_norm": "tr(F)", "avg_sharpness": "S_avg", "worst_sharpness": "S_worst"}
 
 
 def runs(config: dict) -> list:
@@ -28,6 +34,50 @@ def runs(config: dict) -> list:
                 entries.append((run, {"k": k}))
     return entries
 
+
+def _each_probe(config: dict, make) -> list[dict]:
+    """``make(setup, column, name, ks)`` per probed setup and Figure 2 probe, flattened."""
+    spec = config["experiments"]["probes"]
+    ks = sorted(spec["k_values"])
+    return [test for setup in spec["setups"] for column in PROBE_COLUMNS
+            for test in make(setup, column, PROBE_NAMES.get(column, column), ks)]
+
+
+def gu_vs_standard_tests(config: dict) -> list[dict]:
+    return _each_probe(config, lambda setup, column, name, ks: [
+        {"setup": setup, "label": f"{name}, k={k}", "probe": column, "intervention": {"setup": setup, "gu_k": k},
+         "comparison": {"setup": setup, "gu_k": None}} for k in ks])
+
+
+def longer_k_tests(config: dict) -> list[dict]:
+    return _each_probe(config, lambda setup, column, name, ks: [
+        {"setup": setup, "label": f"{name}, k={ks[-1]} vs {ks[0]}", "probe": column,
+         "intervention": {"setup": setup, "gu_k": ks[-1]}, "comparison": {"setup": setup, "gu_k": ks[0]}}
+    ] if len(ks) > 1 else [])
+
+
+def unfreeze_tests(config: dict) -> list[dict]:
+    return _each_probe(config, lambda setup, column, name, ks: [
+        {"setup": setup, "label": f"{name}, k={k}", "probe": column, "k": k,
+         "intervention": {"setup": setup, "gu_k": k}, "comparison": {"setup": setup, "gu_k": k}} for k in ks])
+
+
+WINDOW = "mean of log(probe) over the early window"
+CLAIMS = (
+    Claim(id="figure2-gu-higher", paper=PAPER, section="Figures 2-3", metric=f"{WINDOW} (tr(F), S_avg, S_worst)",
+          comparison="GU at interval k vs standard training (lr_d), same seed",
+          statement="Gradual unfreezing keeps tr(F), S_avg and S_worst higher than standard training over the "
+          "early window.", direction="up", tests=gu_vs_standard_tests, arms=Arms("probe_window", PROBES)),
+    Claim(id="figure2-longer-k-higher", paper=PAPER, section="Figures 2-3",
+          metric=f"{WINDOW} (tr(F), S_avg, S_worst)", comparison="GU at the largest vs the smallest k, same seed",
+          statement="The longer the unfreezing interval k, the higher tr(F), S_avg and S_worst stay over the "
+          "early window.", direction="up", tests=longer_k_tests, arms=Arms("probe_window", PROBES)),
+    Claim(id="figure2-unfreezing-lowers", paper=PAPER, section="Figures 2-3",
+          metric="log(probe) (tr(F), S_avg, S_worst)",
+          comparison="first probe point after each unfreezing step vs the last before it, within a GU run",
+          statement="Each unfreezing step lowers tr(F), S_avg and S_worst.", direction="down",
+          tests=unfreeze_tests, arms=Arms("unfreeze", PROBES)),
+)
 
 ARTIFACTS = (
     Artifact(
@@ -47,6 +97,7 @@ ARTIFACTS = (
             "and normalized to [1, 1000] per panel; dotted lines mark the unfreezing steps k, 2k, …"
         ),
         category="Primary paper",
+        claims=CLAIMS,  # tested on every probed setup: Figure 3 shows the others
     ),
     Artifact(
         name="figure3",

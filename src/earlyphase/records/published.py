@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from earlyphase.experiments import ARTIFACTS, evaluated_run_ids, experiment_runs
+from earlyphase.experiments.claims import CLAIM_TESTS, declared_tests
 from earlyphase.operations.atomic import atomic_dir, write_parquet
 from earlyphase.params import REPO_ROOT, load_params
 from earlyphase.records.aggregate import collect
@@ -31,7 +32,7 @@ from earlyphase.records.run_record import CONFIG, STATUS, RunRecord
 PROVENANCE = "provenance.json"
 RECORD_FILES = (CONFIG, STATUS)
 # What must come out byte-identical (figures embed dates and font subsets, so they are only remade).
-COMPARED_SUFFIXES = (".tex", ".csv")
+COMPARED_SUFFIXES = (".tex", ".csv", ".md")
 
 
 def _config(overlays: list[str], results: Path | str | None = None) -> dict:
@@ -46,6 +47,14 @@ def _manifest(config: dict, table: str) -> list[dict]:
     """The manifest the aggregate rule gets for ``<experiment>_runs.parquet``."""
     experiment = table.removesuffix("_runs.parquet")
     return manifest(config, experiment_runs(config, experiment), evaluated_run_ids(config))
+
+
+def _table(config: dict, table: str) -> pd.DataFrame:
+    """A report input as the workflow makes it: the claims' test list from the configuration,
+    any other table by aggregating its experiment's records."""
+    if table == CLAIM_TESTS:
+        return pd.DataFrame(declared_tests(config))
+    return collect(_manifest(config, table))
 
 
 def machine() -> dict:
@@ -77,7 +86,8 @@ def publish(overlays: list[str], artifacts: list[str], dest: Path, provenance: d
             artifact = ARTIFACTS[name]
             for output in artifact.outputs.values():
                 shutil.copy2(figures / output, tmp / output)
-            for entry in (e for table in artifact.tables for e in _manifest(config, table)):
+            records = [table for table in artifact.input_tables(config) if table != CLAIM_TESTS]
+            for entry in (e for table in records for e in _manifest(config, table)):
                 run = tmp / "runs" / entry["run_id"]
                 records = RunRecord(entry["final_dir"], entry["eval_path"])
                 (run / "final").mkdir(parents=True, exist_ok=True)
@@ -106,9 +116,9 @@ def render(config: dict, artifacts: list[str], out: Path) -> list[Path]:
         for name in artifacts:
             artifact = ARTIFACTS[name]
             tables = []
-            for table in artifact.tables:  # <experiment>_runs.parquet, as the aggregate rule writes it
+            for table in artifact.input_tables(config):  # as the aggregate and claim_tests rules write them
                 path = Path(scratch) / table
-                write_parquet(path, collect(_manifest(config, table)))
+                write_parquet(path, _table(config, table))
                 tables.append(pd.read_parquet(path))
             artifact.render(tables, out / artifact.target, note="")
             made += [out / output for output in artifact.outputs.values()]

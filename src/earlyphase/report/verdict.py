@@ -1,24 +1,38 @@
-"""Does a Table 1 agree with the paper's claim about gradual unfreezing (GU)?
+"""The verdict rule: does our evidence reproduce one claim of a paper?
 
-The claim, per setup and learning rate: GU leaves ID accuracy about where it was and raises
-OOD accuracy. We test it on paired seeds: for every seed that completed both with GU and
-with standard training at the same learning rate, d = accuracy(GU) - accuracy(standard),
-in percentage points. Over the n such seeds we report the mean of d and its 95% Student-t
-interval, mean ± t(0.975, n - 1) · sd(d) / sqrt(n) (undefined for n < 2).
+Fixed before any result was seen; README "Verdict rule" states it for readers.
 
-The rules, on that interval [low, high]:
+Data. Paired differences d_i = intervention - comparison over the seeds completed in both
+arms (accuracy in percentage points, or a probe statistic). n, mean and sd (ddof 1) of d;
+the unadjusted 95% Student-t interval mean ± t(0.975, n-1)·sd/sqrt(n).
 
-* ``verdict_id_holds``: "holds" when the whole interval lies in [-1, 1] (the change is
-  within one point with 95% confidence), "fails" when it lies wholly outside it
-  (low > 1 or high < -1), otherwise "unclear".
-* ``verdict_ood_holds``: "up" when low > 0, "down" when high < 0, otherwise "unclear".
-* ``verdict_paper_{id,ood}_in_interval``: whether the paper's own GU - standard difference
-  (from its Table 1) satisfies low <= paper <= high; empty where the paper has no value for
-  the setup or our interval is undefined.
+Multiplicity. Bonferroni over the m tests of one published set (one claims ledger):
+alpha' = 0.05 / m, and the adjusted interval is the (1 - alpha') two-sided t interval.
+Bonferroni rather than Holm because its adjusted intervals hold simultaneously, so each
+verdict can be read off its own interval.
 
-With one paired seed both verdicts are "unclear"; with none they are empty.
+Directional claims (the paper says "up" or "down"), on the adjusted interval [lo, hi]:
 
-Every column name contains "verdict", so the metrics file of the table carries them.
+* reproduced: it excludes 0 on the paper's side (lo > 0 for up, hi < 0 for down);
+* contradicted: it excludes 0 on the other side;
+* smaller than reported: it holds 0 but not the paper's own difference (only where the paper
+  reports that difference for this data set and setting);
+* inconclusive: otherwise.
+
+"Unchanged" claims: TOST equivalence at the same level. Margin delta = 0.25 x (100 - mean
+accuracy of the comparison runs), a quarter of the comparison arm's error rate in points.
+reproduced when the (1 - 2 alpha') t interval lies strictly inside (-delta, delta) (both
+one-sided tests reject at alpha'); else contradicted when the adjusted interval excludes 0
+(a detectable change); else inconclusive.
+
+Power. Beside every verdict, the minimal detectable effect at 80% power for the observed sd
+at the adjusted level: (t(1 - alpha'/2, n-1) + t(0.80, n-1))·sd/sqrt(n); for an "unchanged"
+claim the smallest margin TOST demonstrates with 80% power when the true difference is 0:
+(t(1 - alpha', n-1) + t(0.90, n-1))·sd/sqrt(n).
+
+Fewer than two paired seeds: "inconclusive" (reason "fewer than two paired seeds"), MDE NaN.
+
+Quantiles come from ``scipy.stats.t.ppf``; everything else is arithmetic on them.
 """
 
 from __future__ import annotations
@@ -26,120 +40,113 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 from scipy import stats
 
-# GU row -> the standard row it is compared with (same setup, same learning rate).
-GU_PAIRS = {"lr_d + GU": "lr_d", "0.1·lr_d + GU": "0.1·lr_d"}
-CONFIDENCE = 0.95
-ID_TOLERANCE = 1.0  # percentage points: "ID accuracy stays about the same"
-UNCLEAR = "unclear"
-METRICS = {"id": "id_acc", "ood": "ood_acc"}
-# LaTeX marks for the verdicts (plain math symbols: no package beyond the article class).
-MARKS = {"holds": "\\approx", "fails": "\\neq", "up": "\\uparrow", "down": "\\downarrow", UNCLEAR: "?"}
-COLUMNS = ["verdict_pairs",
-           "verdict_id_diff", "verdict_id_low", "verdict_id_high", "verdict_paper_id_diff",
-           "verdict_paper_id_in_interval",
-           "verdict_ood_diff", "verdict_ood_low", "verdict_ood_high", "verdict_paper_ood_diff",
-           "verdict_paper_ood_in_interval",
-           "verdict_id_holds", "verdict_ood_holds"]
-CAPTION = ("Marks after the GU cells compare GU with standard training at the same learning rate on paired "
-           "seeds (GU $-$ standard over the seeds completed in both, "
-           f"{CONFIDENCE * 100:.0f}\\% Student-$t$ interval of the mean): "
-           f"ID $\\approx$ the interval lies within $\\pm {ID_TOLERANCE:g}$ point (the paper's claim: ID unchanged), "
-           "$\\neq$ it lies wholly outside; OOD $\\uparrow$ / $\\downarrow$ the interval lies above / below 0 "
-           "(the paper's claim: OOD up); ? otherwise or with fewer than two paired seeds. "
-           "Intervals and whether they hold the paper's own difference are in the CSV (verdict columns).")
+ALPHA = 0.05  # family-wise error rate of one published set
+POWER = 0.80  # power at which the minimal detectable effect is stated
+MARGIN_SHARE = 0.25  # TOST margin: this share of the comparison arm's error rate (points)
+ADJUSTMENT = "Bonferroni"
+
+UP, DOWN, UNCHANGED = "up", "down", "unchanged"
+DIRECTIONS = (UP, DOWN, UNCHANGED)
+REPRODUCED, CONTRADICTED, SMALLER, INCONCLUSIVE = ("reproduced", "contradicted", "smaller than reported",
+                                                  "inconclusive")
+VERDICTS = (REPRODUCED, CONTRADICTED, SMALLER, INCONCLUSIVE)
+TOO_FEW = "fewer than two paired seeds"
 
 
-def t_interval(values, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
-    """(mean, low, high) of the Student-t interval of the mean; low and high NaN for n < 2."""
-    values = np.asarray(values, dtype=float)
-    n = len(values)
-    if n == 0:
-        return math.nan, math.nan, math.nan
-    mean = float(values.mean())
+def adjusted_alpha(m: int) -> float:
+    """The per-test level of a family of m tests (Bonferroni)."""
+    if m < 1:
+        raise ValueError(f"a family needs at least one test, got m={m}")
+    return ALPHA / m
+
+
+def t_interval(mean: float, sd: float, n: int, alpha: float) -> tuple[float, float]:
+    """The two-sided (1 - alpha) Student-t interval of a mean; NaN for n < 2."""
     if n < 2:
-        return mean, math.nan, math.nan
-    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * float(values.std(ddof=1)) / math.sqrt(n)
-    return mean, mean - half, mean + half
+        return math.nan, math.nan
+    half = float(stats.t.ppf(1 - alpha / 2, n - 1)) * sd / math.sqrt(n)
+    return mean - half, mean + half
 
 
-def id_verdict(low: float, high: float, tolerance: float = ID_TOLERANCE) -> str:
-    if pd.isna(low) or pd.isna(high):
-        return UNCLEAR
-    if -tolerance <= low and high <= tolerance:
-        return "holds"
-    if low > tolerance or high < -tolerance:
-        return "fails"
-    return UNCLEAR
+def equivalence_margin(comparison_accuracy: float) -> float:
+    """delta = 0.25 x the comparison arm's error rate, in points (accuracy in percent)."""
+    return MARGIN_SHARE * (100.0 - comparison_accuracy)
 
 
-def ood_verdict(low: float, high: float) -> str:
-    if pd.isna(low) or pd.isna(high):
-        return UNCLEAR
-    if low > 0:
-        return "up"
-    if high < 0:
-        return "down"
-    return UNCLEAR
-
-
-def in_interval(value: float, low: float, high: float) -> bool | float:
-    """Whether low <= value <= high; NaN when any of them is missing."""
-    if pd.isna(value) or pd.isna(low) or pd.isna(high):
+def minimal_detectable_effect(sd: float, n: int, alpha: float, equivalence: bool = False) -> float:
+    """The effect a test at level ``alpha`` detects with 80% power for this sd and n; for
+    ``equivalence`` the smallest TOST margin shown with 80% power at a true difference of 0."""
+    if n < 2:
         return math.nan
-    return bool(low <= value <= high)
+    df = n - 1
+    if equivalence:
+        quantiles = stats.t.ppf(1 - alpha, df) + stats.t.ppf(1 - (1 - POWER) / 2, df)
+    else:
+        quantiles = stats.t.ppf(1 - alpha / 2, df) + stats.t.ppf(POWER, df)
+    return float(quantiles) * sd / math.sqrt(n)
 
 
-def paired_differences(runs: pd.DataFrame, setup: str, gu_row: str, standard_row: str) -> pd.DataFrame:
-    """GU minus standard per seed (index) and metric (columns id, ood), over the seeds that
-    completed in both rows; diverged or missing runs drop their seed from the pairing."""
-    completed = runs[(runs["setup"] == setup) & (runs["status"] == "completed")]
-    sides = []
-    for row in (gu_row, standard_row):
-        side = completed[completed["row"] == row]
-        if side["seed"].duplicated().any():
-            raise ValueError(f"table1 verdict: {setup}, {row} has two completed runs of one seed")
-        sides.append(side.set_index("seed")[list(METRICS.values())])
-    gu, standard = sides
-    seeds = gu.index.intersection(standard.index).sort_values()
-    diff = gu.loc[seeds] - standard.loc[seeds]
-    return diff.rename(columns={column: name for name, column in METRICS.items()})
+def _sign(value: float) -> str:
+    return f"{value:+.2f}"
 
 
-def pair_verdict(diff: pd.DataFrame, paper_diff: dict[str, float]) -> dict:
-    """The verdict columns of one GU-vs-standard pair (``paper_diff``: metric -> the paper's
-    GU - standard difference, NaN where it has none)."""
-    record = {"verdict_pairs": len(diff), "verdict_id_holds": math.nan, "verdict_ood_holds": math.nan}
-    for name in METRICS:
-        mean, low, high = t_interval(diff[name].dropna())
-        record |= {f"verdict_{name}_diff": mean, f"verdict_{name}_low": low, f"verdict_{name}_high": high,
-                   f"verdict_paper_{name}_diff": paper_diff[name],
-                   f"verdict_paper_{name}_in_interval": in_interval(paper_diff[name], low, high)}
-    if len(diff):  # no paired seed: nothing to judge, the cells stay empty
-        record["verdict_id_holds"] = id_verdict(record["verdict_id_low"], record["verdict_id_high"])
-        record["verdict_ood_holds"] = ood_verdict(record["verdict_ood_low"], record["verdict_ood_high"])
+def directional_verdict(low: float, high: float, direction: str, paper: float = math.nan) -> tuple[str, str]:
+    """(verdict, reason) of an "up"/"down" claim from its adjusted interval [low, high]."""
+    expected_above = direction == UP
+    if low > 0 or high < 0:
+        side = "above" if low > 0 else "below"
+        agrees = (low > 0) == expected_above
+        return (REPRODUCED if agrees else CONTRADICTED), f"adjusted interval {side} 0 (paper: {direction})"
+    if not math.isnan(paper) and not low <= paper <= high:
+        return SMALLER, f"adjusted interval holds 0 and excludes the paper's {_sign(paper)}"
+    return INCONCLUSIVE, "adjusted interval holds 0" + ("" if math.isnan(paper) else
+                                                        f" and the paper's {_sign(paper)}")
+
+
+def equivalence_verdict(tost_low: float, tost_high: float, low: float, high: float,
+                        margin: float) -> tuple[str, str]:
+    """(verdict, reason) of an "unchanged" claim: TOST interval [tost_low, tost_high] against
+    ±margin, then the adjusted interval [low, high] against 0."""
+    if -margin < tost_low and tost_high < margin:
+        return REPRODUCED, f"TOST interval inside ±{margin:.2f}"
+    if low > 0 or high < 0:
+        return CONTRADICTED, f"adjusted interval {'above' if low > 0 else 'below'} 0: a detectable change"
+    return INCONCLUSIVE, f"TOST interval not inside ±{margin:.2f}, adjusted interval holds 0"
+
+
+def judge(diffs, direction: str, m: int, paper: float = math.nan, margin: float = math.nan) -> dict:
+    """The verdict of one test on its paired differences ``diffs``, in a family of ``m`` tests.
+
+    ``paper``: the paper's own difference where it reports one for this data set (NaN where
+    not); ``margin``: the TOST margin of an "unchanged" claim (see :func:`equivalence_margin`).
+    Returns n, mean, sd, the unadjusted and adjusted intervals, the TOST interval
+    ("unchanged" only), the MDE, the verdict and its reason.
+    """
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
+    d = np.asarray(diffs, dtype=float)
+    d = d[~np.isnan(d)]
+    n = len(d)
+    if direction == UNCHANGED and n >= 2 and not margin > 0:
+        raise ValueError(f"an 'unchanged' claim needs a positive equivalence margin, got {margin!r}")
+    mean = float(d.mean()) if n else math.nan
+    sd = float(d.std(ddof=1)) if n > 1 else math.nan
+    alpha = adjusted_alpha(m)
+    record = {"n": n, "mean_diff": mean, "sd_diff": sd, "adjustment": ADJUSTMENT, "m": m, "alpha_adjusted": alpha,
+              "margin": margin if direction == UNCHANGED else math.nan}
+    record["ci_low"], record["ci_high"] = t_interval(mean, sd, n, ALPHA)
+    record["adj_ci_low"], record["adj_ci_high"] = t_interval(mean, sd, n, alpha)
+    record["tost_low"], record["tost_high"] = (t_interval(mean, sd, n, 2 * alpha) if direction == UNCHANGED
+                                               else (math.nan, math.nan))
+    record["mde"] = minimal_detectable_effect(sd, n, alpha, equivalence=direction == UNCHANGED)
+    if n < 2:
+        record["verdict"], record["reason"] = INCONCLUSIVE, TOO_FEW
+    elif direction == UNCHANGED:
+        record["verdict"], record["reason"] = equivalence_verdict(record["tost_low"], record["tost_high"],
+                                                                  record["adj_ci_low"], record["adj_ci_high"], margin)
+    else:
+        record["verdict"], record["reason"] = directional_verdict(record["adj_ci_low"], record["adj_ci_high"],
+                                                                  direction, paper)
     return record
-
-
-def verdicts(runs: pd.DataFrame, paper: dict) -> pd.DataFrame:
-    """One row per (setup, GU row present in ``runs``) with its verdict columns; ``paper``:
-    (setup, row) -> (ID, OOD) as in :data:`earlyphase.report.paper_values.TABLE1`."""
-    records = []
-    for setup in dict.fromkeys(runs["setup"]):
-        rows = set(runs.loc[runs["setup"] == setup, "row"])
-        for gu_row, standard_row in GU_PAIRS.items():
-            if gu_row not in rows or standard_row not in rows:
-                continue
-            gu_paper, standard_paper = paper.get((setup, gu_row)), paper.get((setup, standard_row))
-            paper_diff = {name: (gu_paper[i] - standard_paper[i] if gu_paper and standard_paper else math.nan)
-                          for i, name in enumerate(METRICS)}
-            diff = paired_differences(runs, setup, gu_row, standard_row)
-            records.append({"setup": setup, "row": gu_row, **pair_verdict(diff, paper_diff)})
-    return pd.DataFrame(records, columns=["setup", "row", *COLUMNS])
-
-
-def mark(verdict) -> str:
-    """The LaTeX math symbol of a verdict; empty for none."""
-    return MARKS.get(verdict, "") if isinstance(verdict, str) else ""
