@@ -4,6 +4,7 @@
 # make laptop runs Table 1, Figure 1 and their claims ledger on real Fashion-MNIST images (config/laptop.yaml; under
 # an hour on 2 cores) -> figures/laptop/.
 # make smoke-all builds every artifact of the smoke configuration (what the end-to-end test does).
+# make readme rewrites README's results section from the records in results/published/ (a test checks it).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 CORES ?= 2
@@ -29,7 +30,7 @@ $(PY) -m earlyphase unlock-stale -- $(SNAKEMAKE) $(1)
 $(SNAKEMAKE) $(1)
 endef
 
-.PHONY: smoke smoke-all laptop fashion-mnist test lint paper
+.PHONY: smoke smoke-all laptop fashion-mnist test lint paper readme
 smoke: $(VENV)/.installed
 	$(call snakemake_run,$(SMOKE_TARGETS) --configfile config/smoke.yaml)
 
@@ -53,6 +54,10 @@ fashion-mnist:
 
 test: $(VENV)/.installed
 	$(VENV)/bin/pytest -q
+
+# README's results section, written from the published records (results/published/*); a test checks it.
+readme: $(VENV)/.installed
+	$(PY) -m earlyphase readme-results
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check src tests bench
