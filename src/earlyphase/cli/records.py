@@ -1,6 +1,7 @@
 """Run-record subcommands: tables built from the records of many runs (``aggregate``, ``probe-table``,
 ``posthoc-table``, ``run-log-table``, ``concat-tables``), the ``status`` of a target's runs, and
-``publish`` / ``rebuild-published`` for the records behind published artifacts."""
+``publish`` / ``rebuild-published`` for the records behind published artifacts, and ``readme-results``,
+README's results section written from the published records."""
 
 from __future__ import annotations
 
@@ -82,6 +83,24 @@ def cmd_rebuild_published(args) -> int:
     return 0
 
 
+def cmd_readme_results(args) -> int:
+    from earlyphase.records.readme_results import block_diff, write
+
+    if args.check:
+        diff = block_diff(Path(args.readme), Path(args.published))
+        if diff:
+            print(diff, end="")
+            print(f"{args.readme}: its results block disagrees with the records in {args.published}; "
+                  "run `make readme` (python -m earlyphase readme-results) and commit the result")
+            return 1
+        print(f"{args.readme}: the results block matches the records in {args.published}")
+        return 0
+    changed = write(Path(args.readme), Path(args.published))
+    print(f"{args.readme}: results block {'rewritten' if changed else 'already up to date'} "
+          f"from {args.published}")
+    return 0
+
+
 def _add_tables(sub) -> None:
     add_manifest_command(sub, "aggregate", "tidy table of runs from a manifest",
                          "JSON list: [{run_id, final_dir, eval_path, **labels}]", cmd_aggregate)
@@ -118,6 +137,12 @@ def _add_published(sub) -> None:
     p.add_argument("--out", default="figures/rebuilt", help="where the remade artifacts go")
     p.add_argument("--check", action="store_true", help="compare the remade tables with the published ones")
     p.set_defaults(func=cmd_rebuild_published)
+
+    p = sub.add_parser("readme-results", help="write README's results section from the published records")
+    p.add_argument("--readme", default="README.md", help="the README with the results markers")
+    p.add_argument("--published", default="results/published", help="the folder of the published sets")
+    p.add_argument("--check", action="store_true", help="only compare: print a diff and fail where they disagree")
+    p.set_defaults(func=cmd_readme_results)
 
 
 def register(sub) -> None:
