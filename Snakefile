@@ -2,8 +2,11 @@
 # Out-of-Distribution Generalization", and the papers it builds on.
 #
 #   snakemake --cores N figures/table1.tex                     # one artifact
-#   snakemake --cores 2 --configfile config/smoke.yaml         # offline smoke run, every rule
+#   snakemake --cores N all                                    # every artifact of the paper
+#   snakemake --cores 2 --configfile config/smoke.yaml         # a preset: its own targets
+#   snakemake --cores 2 all --configfile config/smoke.yaml     # offline smoke run, every rule
 #   snakemake --workflow-profile workflow/profiles/slurm ...   # the same on a SLURM cluster
+# Targets go before --configfile, which takes every file name after it.
 
 
 configfile: "params.yaml"
@@ -42,6 +45,16 @@ rule all:
         ARTIFACTS,
 
 
+# A preset (config/*.yaml) names its own artifacts (`targets:`); a run with it and no named
+# target builds those (and `all` still builds every artifact).
+if PRESET_TARGETS:
+
+    rule preset:
+        default_target: True
+        input:
+            PRESET_TARGETS,
+
+
 rule data:
     input:
         sorted(CLEAN_SPECS) + sorted(OOD_SPECS),
@@ -65,3 +78,8 @@ rule runs:
         stabilization=[choice["path"] for choice in STAB_CHOICES.values()],
         chosen_k=stab_chosen_products,
         posthoc=POSTHOC_PRODUCTS,
+
+
+# Once every rule exists: a requested target that no rule makes stops here, with the nearest
+# valid targets and the preset that makes it (earlyphase.operations.requested_targets).
+check_requested_targets()

@@ -5,13 +5,18 @@ rejects unknown keys, wrong types and out-of-range values; the semantic checks b
 reject settings that are well-typed but contradictory (an experiment naming an unknown
 setup, a corruption the data set does not have, a probe metric batch larger than the probe
 points, gradual unfreezing that could never finish within the run); NaN and infinite
-numbers are refused everywhere. Every error names the offending key and says why.
+numbers are refused everywhere. Every error names the offending key and says why; given the
+layers the parameters were merged from (params.yaml, overlays, ``--config``), it also names
+the file and line that set the key, and an unknown key or name comes with the nearest valid
+one.
 """
 
 from __future__ import annotations
 
 import copy
+import difflib
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +31,33 @@ class ParamsError(ValueError):
     """An invalid params.yaml: the message names the key and the reason."""
 
 
+@dataclass(frozen=True)
+class Layer:
+    """One source of parameters, in merge order: a YAML file or the command line's ``--config``.
+
+    ``name`` is how messages show it (``config/laptop.yaml``); ``path``, where it is a file,
+    gives the line of a key."""
+
+    name: str
+    values: dict
+    path: Path | None = None
+
+
+def shown_path(path: Path | str) -> str:
+    """A path as a person typed it: relative to the working directory where it lies below it."""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def file_layer(path: Path | str) -> Layer:
+    """The layer of one parameters file (ParamsError naming it if it is missing or not YAML)."""
+    name = shown_path(path)
+    return Layer(name, _read_yaml(Path(path), name), Path(path))
+
+
 def deep_merge(base: dict, overlay: dict) -> dict:
     """Return ``base`` updated recursively by ``overlay`` (the way Snakemake merges configfiles)."""
     merged = copy.deepcopy(base)
@@ -37,60 +69,96 @@ def deep_merge(base: dict, overlay: dict) -> dict:
     return merged
 
 
-def _read_yaml(path: Path) -> dict:
+def _read_yaml(path: Path, name: str | None = None) -> dict:
+    name = name or str(path)
     try:
         with open(path) as handle:
             data = yaml.safe_load(handle)
     except FileNotFoundError as err:
-        raise ParamsError(f"{path}: file not found") from err
+        raise ParamsError(f"{name}: file not found") from err
     except yaml.YAMLError as err:
-        raise ParamsError(f"{path}: not valid YAML: {err}") from err
+        raise ParamsError(f"{name}: not valid YAML: {err}") from err
     if not isinstance(data, dict):
-        raise ParamsError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
+        raise ParamsError(f"{name}: expected a mapping at the top level, got {type(data).__name__}")
     return data
+
+
+def overlay_layer(config: dict, root: Path = REPO_ROOT) -> Layer | None:
+    """The file named by ``config_overlay`` (how DVC selects a preset), or None."""
+    overlay = config.get("config_overlay") or ""
+    if not overlay:
+        return None
+    try:
+        return file_layer(root / overlay)
+    except ParamsError as err:
+        raise ParamsError(f"{err} (named by config_overlay)") from None
 
 
 def apply_overlay(config: dict, root: Path = REPO_ROOT) -> dict:
     """Merge the file named by ``config_overlay`` (if any) over ``config``."""
-    overlay = config.get("config_overlay") or ""
-    if not overlay:
+    layer = overlay_layer(config, root)
+    if layer is None:
         return config
-    merged = deep_merge(config, _read_yaml(root / overlay))
-    merged["config_overlay"] = overlay
+    merged = deep_merge(config, layer.values)
+    merged["config_overlay"] = config["config_overlay"]
     return merged
 
 
 def load_params(path: Path | str = REPO_ROOT / "params.yaml", *overlays: Path | str) -> dict:
     """Read params.yaml, merge ``config_overlay`` and any further overlays, validate."""
-    path = Path(path)
-    config = apply_overlay(_read_yaml(path), path.parent)
-    for overlay in overlays:
-        config = deep_merge(config, _read_yaml(Path(overlay)))
-    validate_params(config)
+    base = file_layer(path)
+    root = Path(path).parent
+    layers = [base, overlay_layer(base.values, root), *map(file_layer, overlays)]
+    config = apply_overlay(base.values, root)
+    for layer in layers[2:]:
+        config = deep_merge(config, layer.values)
+    validate_params(config, [layer for layer in layers if layer is not None])
     return config
 
 
-def _key_path(error: jsonschema.ValidationError) -> str:
-    parts = [str(p) for p in error.absolute_path]
-    return ".".join(parts) if parts else "(top level)"
+def _key_path(parts: list) -> str:
+    return ".".join(map(str, parts)) if parts else "(top level)"
 
 
-def _schema_errors(config: dict) -> list[str]:
+def _nearest(name, valid) -> str:
+    """`` (did you mean 'x'?)`` for the closest valid name, or nothing if none is close."""
+    close = difflib.get_close_matches(str(name), [str(v) for v in valid], n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _value_at(node, parts: list):
+    for part in parts:
+        node = node[part]
+    return node
+
+
+def _schema_errors(config: dict) -> list[tuple[list, str]]:
+    """Each schema violation as (the key path that holds it, ``key: reason``)."""
     with open(SCHEMA_PATH) as handle:
         schema = yaml.safe_load(handle)
     validator = jsonschema.Draft202012Validator(schema)
-    messages = []
+    problems = []
     for error in sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path)):
+        parts = list(error.absolute_path)
+        key = _key_path(parts)
         if error.validator == "additionalProperties":
-            reason = f"unknown key(s): {error.message.split('(')[-1].rstrip(')')}"
+            allowed = error.schema.get("properties", {})
+            for name in sorted(set(error.instance) - set(allowed)):
+                problems.append((parts + [name], f"{key}: unknown key {name!r}{_nearest(name, allowed)}"))
+            continue
+        holder = _value_at(config, parts)
+        if isinstance(holder, dict) and isinstance(error.instance, str) and error.instance in holder:
+            parts = parts + [error.instance]  # a disallowed name of a key (propertyNames)
+        if error.validator == "enum":
+            reason = f"{error.message}{_nearest(error.instance, error.validator_value)}"
         elif error.validator == "propertyNames":
             reason = f"{error.instance!r} is not an allowed name ({error.message})"
         elif error.validator == "minItems" and error.instance == []:
             reason = "must not be empty"
         else:
             reason = error.message
-        messages.append(f"{_key_path(error)}: {reason}")
-    return messages
+        problems.append((parts, f"{key}: {reason}"))
+    return problems
 
 
 def _non_finite_numbers(node, key: str = "") -> list[str]:
@@ -170,6 +238,21 @@ def _probe_batch_errors(config: dict) -> list[str]:
             for key, block in blocks if block["batch_size"] > block["points"]]
 
 
+def _preset_target_errors(config: dict) -> list[str]:
+    """A preset's ``targets`` must name artifacts that its configuration builds."""
+    from earlyphase.experiments import ARTIFACTS
+
+    messages = []
+    for i, name in enumerate(config.get("targets", [])):
+        if name not in ARTIFACTS:
+            messages.append(f"targets.{i}: unknown artifact {name!r}{_nearest(name, ARTIFACTS)}; "
+                            f"artifacts are {sorted(ARTIFACTS)}")
+        elif not ARTIFACTS[name].enabled(config):
+            messages.append(f"targets.{i}: {name!r} is not built here: experiments.{ARTIFACTS[name].config_key} "
+                            "is not configured")
+    return messages
+
+
 def _semantic_errors(config: dict) -> list[str]:
     # Imported lazily: the schema check alone needs neither torch nor the models.
     from earlyphase.models import setup_options
@@ -186,10 +269,12 @@ def _semantic_errors(config: dict) -> list[str]:
                 messages.append(f"setups.{name}.model.{option}: {setup['arch']} has no such option; "
                                 f"its options are {list(allowed) or 'none'}")
     messages += _corruption_errors(config) + _data_source_errors(config) + _probe_batch_errors(config)
+    messages += _preset_target_errors(config)
     experiments = config["experiments"]
     for key, setup in _setup_references(experiments, "experiments"):
         if setup not in setups:
-            messages.append(f"{key}: unknown setup {setup!r}; defined setups are {sorted(setups)}")
+            messages.append(f"{key}: unknown setup {setup!r}{_nearest(setup, setups)}; "
+                            f"defined setups are {sorted(setups)}")
     table1 = experiments["table1"]
     # Per-setup maps are checked only for the listed setups: an overlay that narrows
     # `setups` keeps the merged entries of the others, which are simply unused.
@@ -242,10 +327,65 @@ def _setup_references(node, key: str):
                 yield from _setup_references(value, path)
 
 
-def validate_params(config: dict[str, Any]) -> None:
-    """Raise :class:`ParamsError` listing every problem, each as ``key: reason``."""
-    messages = _non_finite_numbers(config) + _schema_errors(config)
-    if not messages:
-        messages = _semantic_errors(config)
-    if messages:
-        raise ParamsError("invalid params.yaml:\n  " + "\n  ".join(messages))
+def _sets(values, parts: list) -> bool:
+    """Whether a layer's values hold the key path ``parts``."""
+    for part in parts:
+        if isinstance(values, dict) and part in values:
+            values = values[part]
+        elif isinstance(values, list) and isinstance(part, int) and part < len(values):
+            values = values[part]
+        else:
+            return False
+    return True
+
+
+def _key_line(path: Path, parts: list) -> int | None:
+    """The line of ``parts`` in a YAML file (of its last key that the file holds)."""
+    try:
+        node = yaml.compose(path.read_text())
+    except (OSError, yaml.YAMLError):
+        return None
+    line = None
+    for part in parts:
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if k.value == str(part)), None)
+            if match is None:
+                break
+            line, node = match[0].start_mark.line + 1, match[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def _parts_of(key: str) -> list:
+    """The key path of a ``key: reason`` message (list positions as integers)."""
+    if key == "(top level)":
+        return []
+    return [int(part) if part.isdigit() else part for part in key.split(".")]
+
+
+def _where(parts: list, layers: list[Layer]) -> str:
+    """``file:line: `` of the last layer that sets the key (or, failing that, its parent)."""
+    for depth in range(len(parts), 0, -1):
+        for layer in reversed(layers):
+            if _sets(layer.values, parts[:depth]):
+                line = _key_line(layer.path, parts[:depth]) if layer.path else None
+                return f"{layer.name}:{line}: " if line else f"{layer.name}: "
+    return ""
+
+
+def validate_params(config: dict[str, Any], layers: list[Layer] = ()) -> None:
+    """Raise :class:`ParamsError` listing every problem, each as ``key: reason``.
+
+    ``layers``: where the merged ``config`` came from, in merge order; each problem is then
+    prefixed with the file (and line) that set its key, as ``config/x.yaml:3: key: reason``."""
+    problems = [(_parts_of(m.split(": ", 1)[0]), m) for m in _non_finite_numbers(config)]
+    problems += _schema_errors(config)
+    if not problems:
+        problems = [(_parts_of(m.split(": ", 1)[0]), m) for m in _semantic_errors(config)]
+    if problems:
+        lines = [f"{_where(parts, list(layers))}{message}" for parts, message in problems]
+        raise ParamsError("invalid parameters:\n  " + "\n  ".join(lines))

@@ -165,3 +165,42 @@ def test_impossible_data_sources_are_rejected_with_the_key(default_params, mutat
     with pytest.raises(ParamsError) as err:
         validate_params(_broken(default_params, mutate))
     assert f"{key}:" in str(err.value) and reason in str(err.value)
+
+
+def _line_of(path, text: str) -> int:
+    return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+def test_an_overlay_typo_is_reported_in_the_overlay_with_the_nearest_key(tmp_path):
+    from earlyphase.params import REPO_ROOT, load_params
+
+    overlay = tmp_path / "x.yaml"
+    overlay.write_text("setups:\n  cifar10-resnet18:\n    lr: 0.05\n    epoch: 3\nexperiment: {}\n")
+    with pytest.raises(ParamsError) as err:
+        load_params(REPO_ROOT / "params.yaml", overlay)
+    message = str(err.value)
+    assert f"{overlay}:4: setups.cifar10-resnet18: unknown key 'epoch' (did you mean 'epochs'?)" in message
+    assert f"{overlay}:5: (top level): unknown key 'experiment' (did you mean 'experiments'?)" in message
+    assert "params.yaml" not in message
+
+
+def test_a_bad_value_is_reported_in_the_last_file_that_set_it(tmp_path):
+    from earlyphase.params import REPO_ROOT, load_params
+
+    params = tmp_path / "params.yaml"
+    params.write_text((REPO_ROOT / "params.yaml").read_text().replace("    lr: 0.15\n", "    lr: -1\n", 1))
+    overlay = tmp_path / "overlay.yaml"
+    overlay.write_text("setups:\n  cifar10-resnet18: {lr: 0}\n")
+    with pytest.raises(ParamsError) as err:
+        load_params(params, overlay)
+    message = str(err.value)
+    # The overlay's value replaced params.yaml's: the overlay is named. The other is params.yaml's own.
+    assert f"{overlay}:2: setups.cifar10-resnet18.lr: 0 is less than or equal" in message
+    assert f"{params}:{_line_of(params, 'lr: -1')}: setups." in message and ".lr: -1 is less than or equal" in message
+
+
+def test_an_unknown_setup_name_suggests_the_nearest(default_params):
+    broken = copy.deepcopy(default_params)
+    broken["experiments"]["figure1"]["setups"] = ["cifar10-resnet81"]
+    with pytest.raises(ParamsError, match=r"unknown setup 'cifar10-resnet81' \(did you mean 'cifar10-resnet18'\?\)"):
+        validate_params(broken)

@@ -43,7 +43,7 @@ def test_every_rule_declares_threads_memory_runtime_and_gpu_where_it_trains():
 
 
 def test_default_profile_keeps_going_and_resumes():
-    profile = yaml.safe_load((REPO / "workflow" / "profiles" / "default" / "config.yaml").read_text())
+    profile = yaml.safe_load((REPO / "profiles" / "default" / "config.yaml").read_text())
     assert profile["keep-going"] is True and profile["rerun-incomplete"] is True
     assert profile["show-failed-logs"] is True
     assert "resources" not in profile  # gpu=N is per machine: --resources gpu=N (docs/robustness.md)

@@ -9,7 +9,17 @@ from snakemake.settings.types import DeploymentMethod
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
-from earlyphase.params import ParamsError, apply_overlay, validate_params  # noqa: E402
+from earlyphase.params import (
+    Layer,
+    ParamsError,
+    apply_overlay,
+    deep_merge,
+    file_layer,
+    overlay_layer,
+    shown_path,
+    validate_params,
+)  # noqa: E402
+from earlyphase.operations import requested_targets  # noqa: E402
 from earlyphase.records.status import train_log_path  # noqa: E402
 from earlyphase import runs as grid  # noqa: E402
 from earlyphase.records import manifest as run_paths  # noqa: E402
@@ -20,9 +30,24 @@ from earlyphase.experiments import (
     experiment_runs,
 )  # noqa: E402
 
-config.update(apply_overlay(dict(config), Path(workflow.basedir)))
+
+def parameter_layers():
+    """Where `config` came from, in Snakemake's merge order: the configfile directive
+    (params.yaml), each --configfile, --config, then config_overlay (how DVC picks a preset).
+    A params error names the file and line of the key."""
+    given = [Path(path) for path in workflow.config_settings.configfiles]
+    directive = [Path(path) for path in workflow.configfiles[len(given) :]]
+    layers = [file_layer(path) for path in directive + given]
+    if workflow.config_settings.config:
+        layers.append(Layer("--config", dict(workflow.config_settings.config)))
+    overlay = overlay_layer(config, Path(workflow.basedir))
+    return layers + ([overlay] if overlay else [])
+
+
 try:
-    validate_params(config)
+    config_layers = parameter_layers()
+    config.update(apply_overlay(dict(config), Path(workflow.basedir)))
+    validate_params(config, config_layers)
 except ParamsError as err:
     raise WorkflowError(str(err)) from None
 
@@ -118,5 +143,41 @@ def dvc_output_options(output):
     return " ".join(f"--{key.replace('_', '-')} {getattr(output, key)}" for key in keys)
 
 
-# What the default target builds: the target of every configured artifact of the registry.
+# What `all` builds: the target of every configured artifact of the registry.
 ARTIFACTS = REGISTRY.artifact_targets(config)
+# What a run without a named target builds: the preset's `targets` (config/*.yaml), if any.
+PRESET_TARGETS = REGISTRY.preset_targets(config)
+
+
+def preset_outputs():
+    """Overlay file (config/*.yaml; "" for params.yaml alone) -> the files a run with it makes."""
+    base = file_layer(Path(workflow.basedir) / "params.yaml").values
+    presets = {"": REGISTRY.artifact_files(base)}
+    for path in sorted((Path(workflow.basedir) / "config").glob("*.yaml")):
+        try:
+            preset = deep_merge(base, file_layer(path).values)
+            presets[shown_path(path)] = REGISTRY.artifact_files(preset)
+        except (ParamsError, KeyError, TypeError, ValueError):
+            continue  # a broken overlay only loses its hint here; using it reports the error
+    return presets
+
+
+def makes(target):
+    """Whether a target is a rule, an existing file or something a rule makes."""
+    if workflow.is_rule(target) or os.path.exists(target):
+        return True
+    path = os.path.relpath(target)
+    return any(rule.is_producer(path) for rule in workflow.rules)
+
+
+def check_requested_targets():
+    """Stop, before Snakemake plans anything, at a requested target that no rule makes."""
+    unknown = [t for t in requested_targets.command_line_targets() if not makes(t)]
+    if not unknown:
+        return
+    valid = [r.name for r in workflow.rules if not r.has_wildcards()]
+    valid += [str(f) for r in workflow.rules for f in r.output if "{" not in str(f)]
+    message = requested_targets.unknown_targets_message(
+        unknown, valid, preset_outputs()
+    )
+    raise WorkflowError(message)

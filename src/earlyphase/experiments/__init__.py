@@ -20,7 +20,8 @@ tests derive from the declarations. See docs/extending.md.
 
 API: :data:`EXPERIMENTS` (name -> module), :data:`ARTIFACTS` (name -> Artifact),
 :func:`register` (add a module; tests use it for toy artifacts), :func:`experiment_runs`,
-:func:`all_runs`, :func:`evaluated_run_ids`, :func:`enabled_artifacts`, :func:`artifact_targets`.
+:func:`all_runs`, :func:`evaluated_run_ids`, :func:`enabled_artifacts`, :func:`artifact_targets`,
+:func:`artifact_files`, :func:`preset_targets`.
 """
 
 from __future__ import annotations
@@ -98,6 +99,19 @@ def artifact_targets(config: dict) -> list[str]:
     """What ``rule all`` builds: each enabled artifact's target under ``paths.figures``."""
     figures = config["paths"]["figures"]
     return [f"{figures}/{artifact.target}" for artifact in enabled_artifacts(config)]
+
+
+def artifact_files(config: dict) -> list[str]:
+    """Every file the enabled artifacts write (target, PNG, CSV ...) under ``paths.figures``."""
+    figures = config["paths"]["figures"]
+    return [f"{figures}/{name}" for artifact in enabled_artifacts(config) for name in artifact.outputs.values()]
+
+
+def preset_targets(config: dict) -> list[str]:
+    """The targets of a preset's ``targets:`` (artifact names), what a run with that overlay
+    and no named target builds; [] when the configuration names none (then: ``rule all``)."""
+    figures = config["paths"]["figures"]
+    return [f"{figures}/{ARTIFACTS[name].target}" for name in config.get("targets", [])]
 
 
 _discover()
