@@ -53,13 +53,18 @@ def test_publish_then_rebuild_reproduces_the_tables_and_detects_an_altered_recor
     provenance = json.loads((dest / "provenance.json").read_text())
     assert provenance["overlays"] == LAPTOP and provenance["machine"]["cores"] >= 1
     assert published.check(dest) == []
+    assert json.loads((dest / "metrics" / "table1.json").read_text())["fmnist-resnet18"]["lr_d"]["n_seeds"] == 4
+    assert "delta_ood" in pd.read_csv(dest / "plots" / "figure1.csv").columns
 
     table1_run = experiment_runs(config, "table1")[0][0].run_id
     evaluation = next((dest / "runs" / table1_run / "eval").glob("*.parquet"))
     frame = pd.read_parquet(evaluation)
     frame.loc[0, "accuracy"] += 1.0
     frame.to_parquet(evaluation, index=False)
-    assert set(published.check(dest)) == {"table1.tex", "table1.csv"}
+    # The altered run is the lr_d baseline of seed 0, in Table 1 and in Figure 1's differences.
+    assert set(published.check(dest)) == {"table1.tex", "table1.csv", "metrics/table1.json", "plots/figure1.csv"}
+    (dest / "plots" / "figure1.csv").unlink()
+    assert "plots/figure1.csv" in published.check(dest)  # a missing DVC file is reported too
 
 
 @pytest.mark.skipif(not (PUBLISHED_LAPTOP / "provenance.json").exists(),

@@ -26,14 +26,29 @@ TABLES = sorted(name for name, a in ARTIFACTS.items() if a.metric_keys)
 PLOTTED = sorted(name for name, a in ARTIFACTS.items() if a.plot_data)
 
 
-def _plot_sources() -> dict[str, set[str]]:
-    """File (relative to paths.results) -> fields that dvc.yaml's plots draw from it."""
-    sources: dict[str, set[str]] = {}
+PUBLISHED = "results/published/"
+
+
+def _plot_definitions() -> list[dict]:
+    """dvc.yaml's plots with a template (the others are images, e.g. a published PNG)."""
+    definitions = []
     for entry in DVC["plots"]:
+        if isinstance(entry, str):
+            assert entry.startswith(PUBLISHED) and entry.endswith(".png"), entry
+            continue
         (props,) = entry.values()
+        definitions.append(props)
+    return definitions
+
+
+def _plot_sources(prefix: str = "${paths.results}/") -> dict[str, set[str]]:
+    """File (relative to ``prefix``) -> fields that dvc.yaml's plots draw from it."""
+    sources: dict[str, set[str]] = {}
+    for props in _plot_definitions():
         for path, field in props["y"].items():
-            assert path.startswith("${paths.results}/"), path
-            sources.setdefault(path.removeprefix("${paths.results}/"), set()).update({field, props["x"]})
+            assert path.startswith(("${paths.results}/", PUBLISHED)), path
+            if path.startswith(prefix):
+                sources.setdefault(path.removeprefix(prefix), set()).update({field, props["x"]})
     return sources
 
 
@@ -84,7 +99,8 @@ def test_verdict_columns_come_along_and_missing_numbers_are_null(tmp_path):
 
 
 def test_dvc_yaml_reads_the_metrics_folder_and_caches_what_it_compares():
-    assert DVC["metrics"] == ["${paths.results}/metrics"]
+    assert DVC["metrics"][0] == "${paths.results}/metrics"
+    assert all(path.startswith(PUBLISHED) for path in DVC["metrics"][1:])
     outs = [next(iter(o)) if isinstance(o, dict) else o for o in DVC["stages"]["paper"]["outs"]]
     assert {"${paths.results}/metrics", "${paths.results}/plots"} <= set(outs)
     for out in DVC["stages"]["paper"]["outs"]:
@@ -104,8 +120,7 @@ def test_dvc_plots_draw_exactly_the_registry_plot_files_with_fields_they_have(de
         points = ARTIFACTS[name].plot_data(inputs[name])
         assert sources[ARTIFACTS[name].plot_file] | {"panel", "series"} <= set(points.columns), name
         assert len(points) and points[["panel", "series"]].notna().all().all()
-    for entry in DVC["plots"]:
-        (props,) = entry.values()
+    for props in _plot_definitions():
         template = json.loads((REPO / ".dvc" / "plots" / f"{props['template']}.json").read_text())
         text = json.dumps(template)
         for anchor in ("<DVC_METRIC_DATA>", "<DVC_METRIC_X>", "<DVC_METRIC_Y>"):
@@ -128,3 +143,24 @@ def test_figure1_points_are_the_mean_change_over_seeds(default_params):
     row = points[(points["series"] == "lr_d") & (points["k"] == k) & (points["panel"] == SETUP_TITLES[setup])]
     assert len(row) == 1 and expected == pytest.approx(row["delta_ood"].iloc[0])
     assert row["n_seeds"].iloc[0] == len(gu)
+
+
+def test_the_published_sets_dvc_files_are_outputs_of_their_stage_in_the_workflows_layout():
+    """Each published folder's metrics and plots that dvc.yaml reads are uncached outputs of
+    its stage (committed to git with their hashes in dvc.lock), named as the workflow names
+    them under paths.results, and the published records make exactly those files."""
+    from earlyphase.records.published import PROVENANCE, dvc_files
+
+    shown = set(DVC["metrics"][1:]) | {PUBLISHED + path for path in _plot_sources(PUBLISHED)}
+    folders = sorted(p.parent for p in (REPO / "results" / "published").glob(f"*/{PROVENANCE}"))
+    assert folders, "no published folder"
+    for folder in folders:
+        stage = DVC["stages"][f"published-{folder.name}"]
+        outs = {next(iter(out)): out[next(iter(out))] for out in stage["outs"]}
+        assert all(options == {"cache": False} for options in outs.values())
+        relative = f"{PUBLISHED}{folder.name}/"
+        record = json.loads((folder / PROVENANCE).read_text())
+        for path in dvc_files(record["artifacts"]):
+            assert relative + path in outs and (folder / path).is_file()
+            assert relative + path in shown, f"dvc.yaml shows no metrics or plots of {relative + path}"
+        assert {relative + "runs", relative + PROVENANCE} == set(stage["deps"])

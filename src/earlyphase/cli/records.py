@@ -76,7 +76,8 @@ def cmd_rebuild_published(args) -> int:
         if differing:
             print(f"{args.folder}: the records do not reproduce {', '.join(differing)}")
             return 1
-        print(f"{args.folder}: every published table is reproduced byte for byte from its records")
+        print(f"{args.folder}: every published table and DVC file (metrics, plot points) is reproduced "
+              "byte for byte from its records")
         return 0
     for path in rebuild(Path(args.folder), Path(args.out)):
         print(path)
@@ -135,7 +136,8 @@ def _add_published(sub) -> None:
     p = sub.add_parser("rebuild-published", help="remake published artifacts from their records (no training)")
     p.add_argument("folder", help="a folder under results/published/")
     p.add_argument("--out", default="figures/rebuilt", help="where the remade artifacts go")
-    p.add_argument("--check", action="store_true", help="compare the remade tables with the published ones")
+    p.add_argument("--check", action="store_true",
+                   help="compare the remade tables and DVC files with the published ones (figures are only remade)")
     p.set_defaults(func=cmd_rebuild_published)
 
     p = sub.add_parser("readme-results", help="write README's results section from the published records")

@@ -3,10 +3,13 @@
 A published folder holds what a reader needs to check a table without a GPU or an hour of
 CPU: the artifacts as they were made (the tables, the figure), the per-run records they
 were made from (``final/config.json``, ``final/status.json`` and the evaluation parquet,
-no weights), and ``provenance.json`` (command, commit, machine, wall time, the overlays
-that define the configuration). ``rebuild`` runs the same aggregation and report code the
-workflow runs on those records, so ``check`` can confirm that the published tables follow
-byte for byte from the published records.
+no weights), ``provenance.json`` (command, commit, machine, wall time, the overlays
+that define the configuration) and what DVC reads, in the workflow's layout: a table's
+metrics (``metrics/<artifact>.json``) and a figure's plotted points (``plots/<artifact>.csv``),
+declared in dvc.yaml so that ``dvc metrics show`` and ``dvc plots show`` work in a fresh
+clone. ``rebuild`` runs the same aggregation and report code the workflow runs on those
+records, so ``check`` can confirm that the published tables and DVC files follow byte for
+byte from the published records.
 """
 
 from __future__ import annotations
@@ -28,11 +31,13 @@ from earlyphase.params import REPO_ROOT, load_params
 from earlyphase.records.aggregate import collect
 from earlyphase.records.manifest import manifest
 from earlyphase.records.run_record import CONFIG, STATUS, RunRecord
+from earlyphase.report._common import write_csv
+from earlyphase.report.metrics import write_metrics
 
 PROVENANCE = "provenance.json"
 RECORD_FILES = (CONFIG, STATUS)
 # What must come out byte-identical (figures embed dates and font subsets, so they are only remade).
-COMPARED_SUFFIXES = (".tex", ".csv", ".md")
+COMPARED_SUFFIXES = (".tex", ".csv", ".md", ".json")
 
 
 def _config(overlays: list[str], results: Path | str | None = None) -> dict:
@@ -89,13 +94,18 @@ def publish(overlays: list[str], artifacts: list[str], dest: Path, provenance: d
             records = [table for table in artifact.input_tables(config) if table != CLAIM_TESTS]
             for entry in (e for table in records for e in _manifest(config, table)):
                 run = tmp / "runs" / entry["run_id"]
-                records = RunRecord(entry["final_dir"], entry["eval_path"])
+                record = RunRecord(entry["final_dir"], entry["eval_path"])
                 (run / "final").mkdir(parents=True, exist_ok=True)
                 for name in RECORD_FILES:
-                    shutil.copy2(records.file(name), run / "final" / name)
+                    shutil.copy2(record.file(name), run / "final" / name)
                 if entry["eval_path"]:
                     (run / "eval").mkdir(exist_ok=True)
-                    shutil.copy2(records.evaluation_file(), run / "eval" / records.eval_path.name)
+                    shutil.copy2(record.evaluation_file(), run / "eval" / record.eval_path.name)
+        with tempfile.TemporaryDirectory() as scratch:  # the DVC files, from the copied records
+            render(_config(overlays, tmp), artifacts, Path(scratch))
+            for path in dvc_files(artifacts):
+                (tmp / path).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(Path(scratch) / path, tmp / path)
         record = {"overlays": overlays, "artifacts": artifacts, "commit": git_commit(), "machine": machine(),
                   **provenance}
         (tmp / PROVENANCE).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
@@ -107,9 +117,16 @@ def rebuild(published: Path, out: Path) -> list[Path]:
     return render(_config(record["overlays"], Path(published).resolve()), record["artifacts"], Path(out))
 
 
+def dvc_files(artifacts: list[str]) -> list[str]:
+    """The metrics and plot files of ``artifacts``, relative to the published folder."""
+    files = [(ARTIFACTS[name].metrics_file, ARTIFACTS[name].plot_file) for name in artifacts]
+    return [path for pair in files for path in pair if path]
+
+
 def render(config: dict, artifacts: list[str], out: Path) -> list[Path]:
     """Aggregate the runs' records under ``paths.results`` and render ``artifacts`` into ``out``
-    (what the workflow's aggregate and report rules do)."""
+    (what the workflow's aggregate and report rules do), with their DVC files under
+    ``out/metrics`` and ``out/plots``."""
     out.mkdir(parents=True, exist_ok=True)
     made = []
     with tempfile.TemporaryDirectory() as scratch:
@@ -122,14 +139,24 @@ def render(config: dict, artifacts: list[str], out: Path) -> list[Path]:
                 tables.append(pd.read_parquet(path))
             artifact.render(tables, out / artifact.target, note="")
             made += [out / output for output in artifact.outputs.values()]
+            if artifact.metrics_file:
+                write_metrics(out / artifact.outputs["csv"], artifact.metric_keys, artifact.metric_values,
+                              out / artifact.metrics_file)
+                made.append(out / artifact.metrics_file)
+            if artifact.plot_file:
+                write_csv(artifact.plot_data(tables), out / artifact.plot_file)
+                made.append(out / artifact.plot_file)
     return made
 
 
 def check(published: Path) -> list[str]:
-    """The published tables that the records do not reproduce byte for byte (empty: all do)."""
+    """The published tables and DVC files that the records do not reproduce byte for byte, or
+    that are missing (empty: all are reproduced); paths relative to the folder."""
     with tempfile.TemporaryDirectory() as scratch:
         differing = []
         for path in rebuild(published, Path(scratch)):
-            if path.suffix in COMPARED_SUFFIXES and path.read_bytes() != (Path(published) / path.name).read_bytes():
-                differing.append(path.name)
+            name = path.relative_to(scratch).as_posix()
+            kept = Path(published) / name
+            if path.suffix in COMPARED_SUFFIXES and (not kept.is_file() or path.read_bytes() != kept.read_bytes()):
+                differing.append(name)
         return differing
