@@ -1,8 +1,9 @@
 """Aggregation: per-run records (config, status, evaluation) into tidy pandas tables.
 
 One row per run, with its identifying parameters, its status (completed / diverged and
-where), ID accuracy and OOD accuracy averaged over the configured corruptions and
-severities. Tables and figures are built from these rows only.
+where), ID accuracy, OOD accuracy averaged over the configured corruptions and
+severities, and ``val_acc``, the accuracy on the held-out validation split of runs that
+have one (a table of runs without one has no such column). Tables and figures are built from these rows only.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ def run_record(final_dir: Path | str, eval_path: Path | str | None) -> dict:
     else:
         evaluation = pd.read_parquet(eval_path)
     ood = evaluation[evaluation["split"] == "ood"]
-    return {
+    val = evaluation[evaluation["split"] == "val"]
+    record = {
         "setup": config["setup"],
         "dataset": config["data"]["dataset"],
         "data_source": config["data"].get("source"),  # "offline": a stand-in, not the real data set
@@ -40,6 +42,9 @@ def run_record(final_dir: Path | str, eval_path: Path | str | None) -> dict:
         "ood_acc": float(ood["accuracy"].mean()) if len(ood) else float("nan"),
         "ood_cells": len(ood),
     }
+    if len(val):  # held-out training images, what eta* is chosen on; other runs' rows stay as they were
+        record["val_acc"] = float(val["accuracy"].iloc[0])
+    return record
 
 
 def collect(manifest: list[dict]) -> pd.DataFrame:
