@@ -233,9 +233,19 @@ def _probe_batch_errors(config: dict) -> list[str]:
     fisher = config["experiments"].get("fisher", {})
     if isinstance(fisher.get("probe"), dict):
         blocks.append(("experiments.fisher.probe", {**config["probe"], **fisher["probe"]}))
-    return [f"{key}.batch_size: {block['batch_size']} is larger than {key}.points ({block['points']}); "
-            "the metric batch must fit in the probe points"
-            for key, block in blocks if block["batch_size"] > block["points"]]
+    messages = [f"{key}.batch_size: {block['batch_size']} is larger than {key}.points ({block['points']}); "
+                "the metric batch must fit in the probe points"
+                for key, block in blocks if block["batch_size"] > block["points"]]
+    posthoc = config["experiments"].get("appendix_sharpness")
+    if isinstance(posthoc, dict) and "points" in posthoc:
+        key = "experiments.appendix_sharpness"
+        batch_key = f"{key}.batch_size" if "batch_size" in posthoc else "probe.batch_size"
+        batch = posthoc.get("batch_size", config["probe"]["batch_size"])
+        if posthoc["points"] < batch:
+            messages.append(f"{key}.points: {posthoc['points']} is smaller than the metric batch {batch_key} "
+                            f"({batch}); the metric batch must fit in the probe points (raise the points or set "
+                            f"{key}.batch_size)")
+    return messages
 
 
 def _preset_target_errors(config: dict) -> list[str]:

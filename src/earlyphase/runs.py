@@ -183,11 +183,14 @@ def resolve_run(
     steps: int | None = None,
     warm_start: dict | None = None,
     test_log: dict | None = None,
+    validation: dict | None = None,
 ) -> Run:
     """One run's id and resolved config. ``probe`` may be a dict of probe settings merged
     over ``config["probe"]``; ``warm_start`` ({pretrain_steps, fraction, reset_blocks}) and
     ``test_log`` ({every, start}) are only added to the config (and hash) when given, and so
-    are the setup's model options (``model``, e.g. ``{max_pools: 2}``)."""
+    are ``validation`` ({fraction, seed}: the run trains without a held-out part of the
+    training set, see :mod:`earlyphase.data.validation_split`) and the setup's model options
+    (``model``, e.g. ``{max_pools: 2}``)."""
     setup = config["setups"][setup_name]
     num_classes, in_channels, _ = DATASET_SHAPES[setup["dataset"]]
     lr = setup["lr"] * lr_scale
@@ -219,6 +222,8 @@ def resolve_run(
         run["warm_start"] = warm_start
     if test_log:
         run["test_log"] = test_log
+    if validation:
+        run["validation"] = dict(validation)
     variant = f"gu_k{gu_k}" if gu_k else "std"
     if warm_start:
         variant += f"-ws{warm_start['pretrain_steps']}"

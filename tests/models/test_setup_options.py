@@ -47,7 +47,7 @@ def test_block_counts_and_options_are_read_from_the_classes():
     assert {a: num_blocks(a) for a in MODELS if a != "fcn"} == {"resnet18": 5, "vgg11": 8, "simple_cnn": 4}
     with pytest.raises(ValueError, match="no fixed block partition"):
         num_blocks("fcn")  # depth-dependent
-    assert setup_options("simple_cnn") == ("max_pools",)
+    assert setup_options("simple_cnn") == ("max_pools", "init")
     assert setup_options("resnet18") == ()
 
 

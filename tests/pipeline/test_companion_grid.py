@@ -23,7 +23,8 @@ def test_fisher_grid_is_static_and_the_small_lr_runs_wait_for_eta_star(default_p
     entries = experiment_runs(default_params, "fisher_table1")
     assert {labels["row"] for _, labels in entries} == {"grid"}  # known before training: the grid only
     assert len(entries) == len(spec["lr_scales"]) * len(spec["seeds"])
-    spe = steps_per_epoch(default_params, spec["setup"])
+    spe = fisher.steps_per_epoch(default_params)  # 45,000 training images: 10 % held out for eta*
+    assert spe == 352
     for run, _ in entries:
         assert run.config["lr_schedule"]["milestones"] == [150 * spe, 225 * spe]
         assert run.config["probe"]["probes"] == ["fisher_trace"]
@@ -66,7 +67,7 @@ def test_fixed_lr_mode_keeps_the_static_dag(default_params):
 
 def test_fisher_onset_sweep_starts_after_e_epochs_like_table2_delays(default_params):
     spec = default_params["experiments"]["fisher"]
-    spe = steps_per_epoch(default_params, spec["setup"])
+    spe = fisher.steps_per_epoch(default_params)  # of the training images without the validation split
     entries = fisher_onset.runs_after_eta_star(default_params, 1.0)
     onsets = sorted({r.config["penalty"]["onset_step"] for r, lab in entries if lab["row"] == "FP onset"})
     # E epochs done, the penalty from the next step: Table 2's delay d starts at step d + 1

@@ -119,6 +119,31 @@ def test_probe_metric_batch_larger_than_the_probe_points_is_rejected(smoke_param
         validate_params(broken)
 
 
+def test_posthoc_points_fewer_than_the_metric_batch_are_rejected_naming_the_key(smoke_params, default_params):
+    # smoke probes 64 points with its own metric batch of 64; without it the global 128 applies
+    assert smoke_params["experiments"]["appendix_sharpness"]["batch_size"] == 64
+    broken = _broken(smoke_params, lambda p: p["experiments"]["appendix_sharpness"].pop("batch_size"))
+    with pytest.raises(ParamsError, match=r"experiments\.appendix_sharpness\.points: 64 is smaller than the metric "
+                                          r"batch probe\.batch_size \(128\)"):
+        validate_params(broken)
+    broken = _broken(smoke_params, lambda p: p["experiments"]["appendix_sharpness"].update(batch_size=65))
+    with pytest.raises(ParamsError, match=r"experiments\.appendix_sharpness\.points: 64 is smaller than the metric "
+                                          r"batch experiments\.appendix_sharpness\.batch_size \(65\)"):
+        validate_params(broken)
+    broken = _broken(default_params, lambda p: p["experiments"]["appendix_sharpness"].update(points=255))
+    with pytest.raises(ParamsError, match=r"experiments\.appendix_sharpness\.points: 255 .* probe\.batch_size \(256\)"):
+        validate_params(broken)
+
+
+def test_posthoc_settings_take_the_experiments_metric_batch_only_when_it_sets_one(smoke_params, default_params):
+    from earlyphase.probes.posthoc import posthoc_settings
+
+    spec = default_params["experiments"]["appendix_sharpness"]
+    assert posthoc_settings(default_params, spec)["batch_size"] == default_params["probe"]["batch_size"]
+    assert "batch_size" not in spec  # the paper's tag is unchanged by the optional key
+    assert posthoc_settings(smoke_params, smoke_params["experiments"]["appendix_sharpness"])["batch_size"] == 64
+
+
 def test_an_overlay_that_narrows_table1_just_works(default_params):
     """Overlays merge dictionaries: gu_k and seeds keep the entries of setups the overlay
     dropped; only the listed setups are checked."""

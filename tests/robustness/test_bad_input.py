@@ -140,3 +140,47 @@ def test_data_damage_is_detected_not_silently_trained_on(tmp_path, capsys, smoke
     code = main(train_args(tiny_config(smoke_params), tmp_path / "run", data)[3:])
     assert code != 0
     assert str(data / "train_labels.npy") in capsys.readouterr().err
+
+
+def _probe_calls():
+    import torch
+
+    from earlyphase.probes import fisher_trace, hessian_max_eigenvalue, worst_case_sharpness
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(5, 7), torch.nn.Tanh(), torch.nn.Linear(7, 3))
+    y = torch.randint(0, 3, (8,))
+
+    def gen():
+        return torch.Generator().manual_seed(0)
+
+    return {
+        "worst_case_sharpness": lambda x: worst_case_sharpness(model, x, y, batch_size=4, generator=gen(), n_iters=2),
+        "hessian_max_eigenvalue": lambda x: hessian_max_eigenvalue(model, x, y, batch_size=4, generator=gen(),
+                                                                   n_iter=2),
+        "fisher_trace": lambda x: fisher_trace(model, x, y, batch_size=4, generator=gen()),
+    }
+
+
+@pytest.mark.parametrize("probe", ["worst_case_sharpness", "hessian_max_eigenvalue", "fisher_trace"])
+def test_a_probe_under_inference_mode_names_itself_and_the_fix(probe):
+    import torch
+
+    call = _probe_calls()[probe]
+    x = torch.randn(8, 5)
+    with torch.inference_mode(), pytest.raises(RuntimeError) as err:
+        call(x)
+    assert str(err.value).startswith(f"{probe}: called under torch.inference_mode()")
+    assert "call it outside inference_mode" in str(err.value)
+    with torch.inference_mode():
+        frozen = x.clone()  # an inference tensor, used outside the mode: refused as clearly
+    with pytest.raises(ValueError, match=rf"^{probe}: the inputs were created under torch.inference_mode"):
+        call(frozen)
+    with torch.no_grad():  # no_grad is fine: the probes enable gradients where they need them
+        assert call(x) is not None
+
+
+def test_posthoc_points_below_the_metric_batch_are_refused_naming_the_key(tmp_path, capsys):
+    code, err = _validate(capsys, _overlay(tmp_path, {"experiments": {"appendix_sharpness": {"points": 100}}}))
+    assert code != 0
+    assert "experiments.appendix_sharpness.points: 100 is smaller than the metric batch probe.batch_size (256)" in err

@@ -9,6 +9,7 @@ Modules (one concept each):
 - ``generate``      build a -C set locally from a clean test split (multi-process)
 - ``official``      fetch, verify and place the released Zenodo -C archives
 - ``loaders``       memory-mapped readers of the prepared layouts
+- ``validation_split``  a fixed, seeded validation split carved from a training set
 - ``sources`` / ``download`` / ``extract``  URLs and checksums, verified transfer, safe unpacking
 - ``corruptions``   the CIFAR-10-C and MNIST-C corruption functions
 """

@@ -34,7 +34,9 @@ ARTIFACTS = (
             "**Final-solution curvature vs OOD accuracy (Liu & Gurevych arXiv v1, Appendix C, "
             "Figure 5).** Hessian λ_max, S_worst and S_avg of the final models of Table 1 (post-hoc "
             "probes on fixed un-augmented training points, BatchNorm in eval mode) against their OOD "
-            "accuracy; one point per run, coloured by Table 1 row."
+            "accuracy; one point per run, coloured by Table 1 row. S_worst is the best loss of "
+            "`probe.apgd_iters` Auto-PGD iterations (the paper's 15): at a final solution, near a minimum, "
+            "a lower bound that can lie a few per cent (up to about 5 %) below the maximum."
         ),
         category="Primary paper (appendix)",
     ),

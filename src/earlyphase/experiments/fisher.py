@@ -2,8 +2,8 @@
 ``fisher_table1``, ``fisher_onset`` and ``fisher_explosion`` (settings: ``experiments.fisher``).
 
 * the LR grid: plain SGD runs at ``lr_scales`` x the setup's lr, with the step decay of
-  App. I.2; eta* is the grid point with the best final test accuracy
-  (:mod:`earlyphase.selection.eta_star`);
+  App. I.2; eta* is the grid point with the best final *validation* accuracy
+  (:mod:`earlyphase.selection.eta_star`), never chosen on the test set;
 * the small-LR runs at ``small_lr_scale`` x eta* (10x smaller, as the paper does): the
   Baseline (no penalty), the penalties (FP, GP, GPx, GPr), each with its own alpha and the
   penalty gradient recomputed every ``every`` steps and reused in between (eq. 3), and the
@@ -15,6 +15,12 @@ Snakemake checkpoint has chosen eta* (:func:`small_lr_runs` with the checkpoint'
 the stabilization table adds its chosen-k runs. ``reference``: the setup's lr, fixed before
 training (a static DAG; the small-LR runs are ordinary runs of the experiments).
 
+The validation split: every Fisher run (grid, Baseline, penalties, onset sweep) holds out
+the same ``validation_fraction`` of the training set (the last part of a fixed permutation,
+:mod:`earlyphase.data.validation_split`) and trains on the rest, so the eta* column and the
+small-LR columns of the table saw the same training images; an epoch is a pass over the
+images a run trains on. The evaluation adds the accuracy on the held-out part (``val_acc``).
+
 Grid, Baseline and penalty runs record tr(F) every ``probe.every`` steps over
 ``probe.window`` steps (``probe`` is merged over the global probe settings), so the tr(F)
 trajectories and the early-tr(F) vs accuracy figure come from the same runs as the table.
@@ -24,11 +30,13 @@ from __future__ import annotations
 
 import math
 
+from earlyphase.data.validation_split import validation_size
 from earlyphase.interventions.gradient_penalty import onset_after
-from earlyphase.runs import resolve_run, short_hash, steps_per_epoch, total_steps
+from earlyphase.runs import resolve_run, short_hash, train_set_size
 
 PENALTY_LABELS = {"fisher": "FP", "gp": "GP", "gpx": "GPx", "gpr": "GPr"}
 SMALL_LR_PARTS = ("baseline", "penalties", "onset")
+VALIDATION_SEED = 0  # the split's permutation seed: one split for every Fisher run
 
 
 def _spec(config: dict) -> dict:
@@ -40,15 +48,32 @@ def after_eta_star(config: dict) -> bool:
     return _spec(config).get("small_lr_from", "eta_star") == "eta_star"
 
 
+def validation_spec(config: dict) -> dict:
+    """The held-out part of the training set, as the run config records it."""
+    return {"fraction": float(_spec(config)["validation_fraction"]), "seed": VALIDATION_SEED}
+
+
+def steps_per_epoch(config: dict) -> int:
+    """Steps of one pass over the images a Fisher run trains on (the validation part held out)."""
+    setup = config["setups"][_spec(config)["setup"]]
+    n = train_set_size(config, setup["dataset"])
+    return math.ceil((n - validation_size(n, validation_spec(config)["fraction"])) / setup["batch_size"])
+
+
+def total_steps(config: dict) -> int:
+    return max(1, round(config["setups"][_spec(config)["setup"]]["epochs"] * steps_per_epoch(config)))
+
+
 def fisher_run(config: dict, seed: int, lr_scale: float, penalty: dict | None = None, probe: bool = True):
     spec = _spec(config)
     setup = spec["setup"]
-    spe = steps_per_epoch(config, setup)
+    spe = steps_per_epoch(config)
     lr = config["setups"][setup]["lr"] * lr_scale
     schedule = {"kind": "multistep", "lr": lr, "gamma": spec["gamma"],
                 "milestones": [int(round(e * spe)) for e in spec["milestones_epochs"]]}
     return resolve_run(config, setup, seed, lr_scale=lr_scale, lr_schedule=schedule, penalty=penalty,
-                       probe=spec["probe"] if probe else False)
+                       probe=spec["probe"] if probe else False, steps=total_steps(config),
+                       validation=validation_spec(config))
 
 
 def penalty_spec(config: dict, kind: str, onset_step: int = 1) -> dict:
@@ -59,8 +84,9 @@ def penalty_spec(config: dict, kind: str, onset_step: int = 1) -> dict:
 
 def grid_runs(config: dict) -> list:
     spec = _spec(config)
-    return [(fisher_run(config, seed, scale), {"row": "grid", "penalty": None, "onset_epoch": None})
-            for scale in spec["lr_scales"] for seed in spec["seeds"]]
+    labels = {"row": "grid", "penalty": None, "onset_epoch": None,
+              "validation_fraction": validation_spec(config)["fraction"]}
+    return [(fisher_run(config, seed, scale), dict(labels)) for scale in spec["lr_scales"] for seed in spec["seeds"]]
 
 
 def grid_tag(config: dict) -> str:
@@ -79,7 +105,6 @@ def small_lr_runs(config: dict, eta_star_scale: float, parts=SMALL_LR_PARTS) -> 
     """The Baseline, penalty and onset-sweep runs at ``small_lr_scale`` x the LR of scale
     ``eta_star_scale`` (eta*'s, or 1.0 for the setup's reference lr), the ``parts`` asked for."""
     spec = _spec(config)
-    setup = spec["setup"]
     scale = small_lr_scale(config, eta_star_scale)
     mode = spec.get("small_lr_from", "eta_star")
     labels = {"small_lr_from": mode, "eta_star_scale": float(eta_star_scale)}
@@ -93,7 +118,7 @@ def small_lr_runs(config: dict, eta_star_scale: float, parts=SMALL_LR_PARTS) -> 
                 run = fisher_run(config, seed, scale, penalty_spec(config, kind, onset_after(0)))
                 entries.append((run, {"row": PENALTY_LABELS[kind], "penalty": kind, "onset_epoch": 0, **labels}))
     if "onset" in parts:
-        spe, steps = steps_per_epoch(config, setup), total_steps(config, setup)
+        spe, steps = steps_per_epoch(config), total_steps(config)
         for epoch in spec["onset_epochs"]:
             if epoch * spe >= steps:
                 continue

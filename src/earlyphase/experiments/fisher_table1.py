@@ -37,7 +37,8 @@ ARTIFACTS = (
         caption=(
             "**Fisher explosion, Table 1 row (Jastrzebski et al., seed 003).** SimpleCNN on CIFAR-10 without "
             "augmentation: final test accuracy at the best learning rate η* of a log-spaced grid (chosen by "
-            "final test accuracy once the grid has finished), at η*/10 (Baseline), and at η*/10 "
+            "final accuracy on a validation split held out of the training set, never the test set, once the "
+            "grid has finished), at η*/10 (Baseline), and at η*/10 "
             "with the Fisher penalty (FP) and the gradient-norm penalties GP, GPx, GPr; the paper's values "
             "beside ours. Added: CIFAR-10-C accuracy (no paper reported it) and the early maximum of tr(F)."
         ),

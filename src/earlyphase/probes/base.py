@@ -185,6 +185,22 @@ def check_inputs(inputs: Tensor, targets: Tensor) -> None:
         raise ValueError("a probe needs at least one example")
 
 
+def require_autograd(probe: str, inputs: Tensor) -> None:
+    """Probes that differentiate the loss need autograd, which ``torch.inference_mode``
+    switches off (``torch.no_grad`` is fine: they enable gradients where they need them).
+    Without this check the caller would get a bare autograd error from deep inside the probe."""
+    if torch.is_inference_mode_enabled():
+        raise RuntimeError(
+            f"{probe}: called under torch.inference_mode(), where autograd is off; this probe "
+            "differentiates the loss, so call it outside inference_mode (torch.no_grad() is fine)"
+        )
+    if inputs.is_inference():
+        raise ValueError(
+            f"{probe}: the inputs were created under torch.inference_mode() and cannot enter an "
+            "autograd graph; create them outside inference_mode, or pass inputs.clone() made outside it"
+        )
+
+
 # --------------------------------------------------------------------------- probe_mode
 
 _FP32_PRECISION_KNOBS = (("cudnn", "conv"), ("cuda", "matmul"))

@@ -52,6 +52,7 @@ from .base import (
     batches,
     check_inputs,
     probe_mode,
+    require_autograd,
     sample_categorical,
 )
 
@@ -254,6 +255,7 @@ def fisher_trace(
     if estimator not in ESTIMATORS:
         raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
     check_inputs(inputs, inputs if targets is None else targets)
+    require_autograd("fisher_trace", inputs)
     n = inputs.shape[0]
     # Every estimator differentiates: a caller's torch.no_grad() (evaluation code) must not
     # turn the backward passes off (label sampling below disables grad for itself).

@@ -42,6 +42,7 @@ from .base import (
     grads_or_zeros,
     probe_mode,
     randn_like,
+    require_autograd,
     resolve_loss,
 )
 
@@ -108,6 +109,7 @@ def hessian_max_eigenvalue(
     if n_iter < 1:
         raise ValueError(f"n_iter must be >= 1, got {n_iter}")
     check_inputs(inputs, targets)
+    require_autograd("hessian_max_eigenvalue", inputs)
     loss_fn = resolve_loss(loss_fn)
     with torch.no_grad(), probe_mode(model) as m:
         fmodel = FunctionalModel(m, params)

@@ -10,8 +10,8 @@ coincide. A diverged run gets one row of NaNs.
 
 ``posthoc_settings(config, spec)`` resolves the settings of the workflow: the ``probe``
 section of params (rho, draws, iterations, metric batch) with the artifact's probe list,
-points and seed; ``posthoc_tag`` hashes them into the output file name, so a changed
-setting writes a new file beside the old one.
+points, seed and, when it sets one, its own metric batch; ``posthoc_tag`` hashes them into
+the output file name, so a changed setting writes a new file beside the old one.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ LOOP_KEYS = ("every", "window")
 
 def posthoc_settings(config: dict, spec: dict) -> dict:
     base = {k: v for k, v in config["probe"].items() if k not in LOOP_KEYS}
+    if "batch_size" in spec:  # only when set, so the tag of a spec without it stays as it was
+        base["batch_size"] = int(spec["batch_size"])
     return {**base, "probes": list(spec["probes"]), "points": int(spec["points"]), "seed": int(spec["seed"])}
 
 

@@ -117,7 +117,9 @@ class WorstCaseSharpnessProbe(Probe):
     label = r"$S_{worst}^{\rho}$"
     text_label = "S_worst"
     # adaptive_ascent: the constraint-consistent ascent in u = δ/c, or the reference's step
-    # (see worst_case_sharpness); the two coincide at c = 1.
+    # (see worst_case_sharpness); the two coincide at c = 1. apgd_iters: the paper's 15, converged
+    # where the gradient leads the ascent, a few per cent low near a minimum (the module's
+    # "Iterations and their bias").
     defaults = {"apgd_iters": 15, "adaptive_ascent": "scaled"}
 
     @classmethod

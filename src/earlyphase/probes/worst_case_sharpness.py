@@ -31,12 +31,29 @@ look at the relationship between sharpness and generalization"):
 ``c ⊙ g / ||g||₂`` and then projects Euclidean-ly onto the ellipsoid; its fixed points
 satisfy ``g ∥ δ / c³``, not the constrained maximum's ``g ∥ δ / c²`` (Lagrange), so it
 settles below the maximum however many iterations run (on a quadratic at its minimum, at
-the top eigenvector of ``C^{3/2} H C^{3/2}``: 0.93-0.97 of the exact ``ρ² λ_max(CHC) / 2``).
+the top eigenvector of ``C^{3/2} H C^{3/2}``). Measured: 0.947-0.996 of the exact
+``ρ² λ_max(CHC) / 2`` on six test quadratics after 300 iterations, 0.950-0.959 of the scaled
+ascent's value on a small MLP and a small CNN classifier after 15 or 100 (more iterations do
+not close the gap).
 ``ascent="scaled"`` (default) runs the same APGD in the scaled variable ``u = δ / c``, where
 the constraint is the Euclidean ball ``||u||₂ ≤ ρ``: the step is along the gradient in u,
 ``c ⊙ g``, normalized by its own norm, the projection a rescaling, and its fixed points
 ``c ⊙ g ∥ u`` are exactly ``g ∥ δ / c²``.  ``ascent="reference"`` keeps the reference's
 step.  With c = 1 the two are the same search, bit for bit.
+
+**Iterations and their bias** (``n_iters``; the probe's ``apgd_iters``, 15 by default, the
+paper's "15 examples" read as 15 APGD iterations).  The value is the best loss seen, so a
+search cut short can only under-estimate S_worst.  Where the loss's gradient leads the
+ascent (a network away from a minimum: the early period the paper probes) 15 iterations are
+converged: within 0.01 % of 100 iterations on a small MLP and a small CNN, c = 1 and c = |w|.
+Where the gradient vanishes or nearly does (a quadratic at its minimum, a network trained
+to near-zero loss) the search starts along a random direction and climbs like a power
+iteration, and 15 iterations can fall short: 0.948-1.000 of the exact value on the test
+quadratic with c = 1 over five seeds (30 iterations: all within 0.01 %), 0.965 of the
+converged value on an MLP at training loss 2e-4 with c = |w| (30 iterations: 0.9998); on
+quadratics whose top eigenvalues nearly coincide even 60 iterations stay 1-6 % low.  The default stays at the
+paper's 15 (30 would add about 30 % to the probing cost and change every probed run's id);
+read S_worst near a minimum as a lower bound a few per cent below the maximum.
 
 Deviations from the reference, documented: the reference restores the best *weights* on
 halving but keeps its running δ; here both restart from the best point, as in Croce & Hein's
@@ -68,6 +85,7 @@ from .base import (
     grads_or_zeros,
     probe_mode,
     randn_like,
+    require_autograd,
     resolve_loss,
 )
 from .scaling import perturbation_scale, project_to_ball, scaled_norm
@@ -211,6 +229,7 @@ def worst_case_sharpness(
     if n_iters < 1:
         raise ValueError(f"n_iters must be >= 1, got {n_iters}")
     check_inputs(inputs, targets)
+    require_autograd("worst_case_sharpness", inputs)
     loss_fn = resolve_loss(loss_fn)
     cps = set(apgd_checkpoints(n_iters))
     per_batch, clean, deltas, norms = [], [], [], []

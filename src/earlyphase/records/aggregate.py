@@ -1,9 +1,10 @@
 """Aggregation: per-run records (config, status, evaluation) into tidy pandas tables.
 
 One row per run, with its identifying parameters, its status (completed / diverged and
-where), ID accuracy and OOD accuracy averaged over the configured corruptions and
-severities. Tables and figures are built from these rows only. The records are read
-through :class:`~earlyphase.records.run_record.RunRecord`.
+where), ID accuracy, OOD accuracy averaged over the configured corruptions and
+severities, and ``val_acc``, the accuracy on the held-out validation split of runs that
+have one (a table of runs without one has no such column). Tables and figures are built from these rows only.
+The records are read through :class:`~earlyphase.records.run_record.RunRecord`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ def run_row(record: RunRecord) -> dict:
     else:
         evaluation = record.evaluation
     ood = evaluation[evaluation["split"] == "ood"]
-    return {
+    val = evaluation[evaluation["split"] == "val"]
+    row = {
         "setup": config["setup"],
         "dataset": config["data"]["dataset"],
         "data_source": config["data"].get("source"),  # "offline": a stand-in, not the real data set
@@ -38,6 +40,9 @@ def run_row(record: RunRecord) -> dict:
         "ood_acc": float(ood["accuracy"].mean()) if len(ood) else float("nan"),
         "ood_cells": len(ood),
     }
+    if len(val):  # held-out training images, what eta* is chosen on; other runs' rows stay as they were
+        row["val_acc"] = float(val["accuracy"].iloc[0])
+    return row
 
 
 def collect(manifest: list[dict]) -> pd.DataFrame:

@@ -1,8 +1,9 @@
 """Shared pieces of the Fisher-explosion reports (Jastrzebski et al. 2021).
 
 Paper values (Table 1 and Table 4, SimpleCNN / CIFAR-10 w/o aug.) and the choice of eta*:
-the LR-grid run (``row == "grid"``) with the best mean final test accuracy over seeds;
-diverged grid points are never chosen (:mod:`earlyphase.selection.eta_star`, the rule the workflow's
+the LR-grid run (``row == "grid"``) with the best mean final validation accuracy over seeds,
+on a part of the training set the runs held out (never the test set); diverged grid points
+are never chosen (:mod:`earlyphase.selection.eta_star`, the rule the workflow's
 checkpoint applies). The Baseline (``row == "Baseline"``) and the penalties ran at the small
 LR, eta* x small_lr_scale.
 """

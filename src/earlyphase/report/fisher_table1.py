@@ -1,7 +1,8 @@
 """Jastrzebski et al. (2021) Table 1, SimpleCNN / CIFAR-10 w/o aug., beside ours.
 
 Columns eta*, Baseline (the small LR), GPx, GP, FP, GPr. eta* is the LR-grid point with the
-best mean final test accuracy (the checkpoint's rule, applied to the same grid runs); the
+best mean final validation accuracy, on a part of the training set held out of every Fisher
+run (the checkpoint's rule, applied to the same grid runs; the caption says which split); the
 Baseline and the penalties ran at the small LR, eta*/10 by default. Rows: test (ID) accuracy with the paper's
 value, OOD accuracy on CIFAR-10-C (no paper reported one), and the maximum of tr(F) over the
 probed early window with the paper's Table 4 value (ours: the probe's per-example tr(F) on
@@ -48,6 +49,7 @@ def fisher_table(runs: pd.DataFrame, probes: pd.DataFrame) -> pd.DataFrame:
         rows.append({
             "column": name, "lr": float(sub["lr"].iloc[0]) if len(sub) else np.nan,
             "n_seeds": int(done["seed"].nunique()), "n_diverged": int((sub["status"] != "completed").sum()),
+            "val_mean": done["val_acc"].mean() if "val_acc" in done else np.nan,
             "id_mean": done["id_acc"].mean(), "id_std": done["id_acc"].std(),
             "ood_mean": done["ood_acc"].mean(), "ood_std": done["ood_acc"].std(),
             "max_trF_mean": trf.mean() if len(trf) else np.nan,
@@ -58,7 +60,19 @@ def fisher_table(runs: pd.DataFrame, probes: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def render_latex(table: pd.DataFrame, grid: pd.DataFrame, note: str = "", small_lr: str = "") -> str:
+def split_text(runs: pd.DataFrame) -> str:
+    """Which split eta* was chosen on, for the caption (the grid runs' ``validation_fraction``)."""
+    grid = runs[runs["row"] == "grid"]
+    fractions = grid["validation_fraction"].dropna().unique() if "validation_fraction" in grid else []
+    if len(fractions) != 1:
+        return "a validation split held out of the training set"
+    percent = f"{100 * float(fractions[0]):.3g}"
+    return (f"a validation split of {percent}\\% of the training set (the last {percent}\\% of a fixed permutation; "
+            "every Fisher run trains on the rest)")
+
+
+def render_latex(table: pd.DataFrame, grid: pd.DataFrame, note: str = "", small_lr: str = "",
+                 split: str = "a validation split held out of the training set") -> str:
     """One row per column of the paper's table (eta*, Baseline, GPx, GP, FP, GPr), ours and, on the
     line below, the paper's values with our difference (a layout that fits a one-column page)."""
     lines = [*begin_table(__name__, "lcccc"),
@@ -72,12 +86,13 @@ def render_latex(table: pd.DataFrame, grid: pd.DataFrame, note: str = "", small_
         lines.append(f"\\quad paper ($\\Delta$) & & {paper_delta(r.paper_id, r.id_mean)} & "
                      f"\\textit{{n/r}} & \\textit{{{r.paper_max_trF:.2f}}} \\\\")
     n = table["n_seeds"]
-    grid_text = ", ".join(f"{r.lr:.3g}: {r.id_mean:.2f}" if not pd.isna(r.id_mean) else f"{r.lr:.3g}: diverged"
-                          for r in grid.itertuples())
+    grid_text = ", ".join(f"{r.lr:.3g}: {r.val_mean:.2f}/{r.id_mean:.2f}" if not pd.isna(r.val_mean)
+                          else f"{r.lr:.3g}: diverged" for r in grid.itertuples())
     caption = ("SimpleCNN on CIFAR-10 without augmentation (Jastrzebski et al., Table 1): final test accuracy (\\%), "
                f"mean $\\pm$ std over $n={n.min()}$--${n.max()}$ seeds; below in italics: the paper (Table 1; "
                "Table 4 for tr(F)) and $\\Delta$ = ours $-$ paper. "
-               f"$\\eta^*$ is the best point of our LR grid ({grid_text}); Baseline and the penalties use the "
+               f"$\\eta^*$ is the point of our LR grid with the best mean validation accuracy, on {split}, "
+               f"never the test set (LR: validation/test accuracy, {grid_text}); Baseline and the penalties use the "
                f"small LR{f' ({small_lr})' if small_lr else ''}. OOD: CIFAR-10-C accuracy averaged over "
                "corruptions and severities (not reported by the paper). tr(F): maximum of the per-example "
                "Fisher trace over our probed early window (the paper's: over the whole run).")
@@ -93,4 +108,4 @@ def render(tables: list[pd.DataFrame], out: Path, note: str = "") -> None:
     runs = tables[0]
     probes = tables[1] if len(tables) > 1 else pd.DataFrame()
     table = fisher_table(runs, probes)
-    write_table(table, render_latex(table, grid_summary(runs), note, small_lr_note(runs)), out)
+    write_table(table, render_latex(table, grid_summary(runs), note, small_lr_note(runs), split_text(runs)), out)

@@ -1,4 +1,7 @@
-"""Evaluation of one trained run: ID test accuracy and OOD accuracy per corruption × severity.
+"""Evaluation of one trained run: ID test accuracy and OOD accuracy per corruption × severity,
+and, for a run that held out a validation split of its training set (``validation`` in its
+config, :mod:`earlyphase.data.validation_split`), the accuracy on that held-out part: the
+split hyper-parameters are chosen on (eta* of the Fisher experiment), never the test set.
 
 OOD accuracy follows the paper: accuracy on MNIST-C / CIFAR-10-C / CIFAR-100-C averaged
 over corruption types and severities (the averaging happens in aggregation; this module
@@ -20,6 +23,7 @@ import torch
 
 from earlyphase.data.loaders import load_clean, load_corrupted
 from earlyphase.data.registry import DATASETS
+from earlyphase.data.validation_split import validation_split
 from earlyphase.operations.atomic import write_parquet
 from earlyphase.runs import build_run_model
 from earlyphase.training.device import pick_device
@@ -74,7 +78,9 @@ def _accuracy_cuda(model, images, labels, normalizer, device, batch_size) -> flo
 def evaluate_run(run_final_dir: Path | str, clean_dir: Path | str, ood_dir: Path | str,
                  corruptions: list[str], severities: list[int], out_path: Path | str, *,
                  device: str = "auto", batch_size: int = 1000) -> pd.DataFrame:
-    """Write ``out_path`` (parquet): rows (split, corruption, severity, accuracy, n)."""
+    """Write ``out_path`` (parquet): rows (split, corruption, severity, accuracy, n); split
+    ``id`` (clean test set), ``ood`` (one per corruption × severity) and, for a run with a
+    validation split, ``val`` (its held-out training images, corruption "none")."""
     run_final_dir = Path(run_final_dir)
     device_ = pick_device(device)
     checkpoint = torch.load(run_final_dir / "model.pt", map_location=device_, weights_only=False)
@@ -95,6 +101,11 @@ def evaluate_run(run_final_dir: Path | str, clean_dir: Path | str, ood_dir: Path
     images, labels = load_clean(Path(clean_dir), "test")
     rows = [{"split": "id", "corruption": "none", "severity": 0, "accuracy": measure(images, labels),
              "n": len(labels)}]
+    if config.get("validation"):
+        images, labels = load_clean(Path(clean_dir), "train")
+        _, held_out = validation_split(len(labels), **config["validation"])
+        rows.append({"split": "val", "corruption": "none", "severity": 0,
+                     "accuracy": measure(images[held_out], labels[held_out]), "n": len(held_out)})
     for corruption in corruptions:
         for severity in severities:
             images, labels = load_corrupted(Path(ood_dir), dataset.corruption_kind, corruption, severity)

@@ -17,6 +17,10 @@ process is asked to stop (SIGTERM, e.g. a scheduler's time limit: the state of t
 finished step is saved and the job exits with :class:`RunInterrupted`). They are written
 by a background thread from a host copy (:mod:`earlyphase.training.checkpoint_writer`).
 
+A run config with ``validation: {fraction, seed}`` trains on its training set without the
+held-out validation part (:mod:`earlyphase.data.validation_split`); the normalization
+statistics and the probe points come from the images it trains on.
+
 Interventions (gradual unfreezing, LR schedules, penalties, warm start) are small objects
 the loop calls at named points (:mod:`earlyphase.interventions.base`); step ``i`` counts
 from 1 as in the paper's Algorithm 1.
@@ -41,6 +45,7 @@ import torch
 import torch.nn.functional as F
 
 from earlyphase.data.loaders import load_clean
+from earlyphase.data.validation_split import validation_split
 from earlyphase.interventions import build_interventions
 from earlyphase.interventions.base import TrainingData
 from earlyphase.operations.atomic import atomic_path
@@ -140,6 +145,9 @@ class Trainer:
         seed_everything(config["seed"])
 
         images, labels = load_clean(Path(data_dir), "train")
+        if config.get("validation"):  # train without the held-out part (the evaluation measures it)
+            keep, _ = validation_split(len(labels), **config["validation"])
+            images, labels = images[keep], labels[keep]
         self.normalizer = Normalizer(images)
         self.train_images = to_nchw_tensor(images, self.device)
         self.train_labels = torch.as_tensor(np.array(labels), dtype=torch.long, device=self.device)
