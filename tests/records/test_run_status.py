@@ -59,6 +59,7 @@ def test_progress_file_follows_the_log_intervals_and_the_log_gets_lines(tmp_path
         progress.advance()
     assert progress.step == 10
     progress.logged(10, 0.75)
+    progress.flush()  # the write happens in a background thread, off the training loop
     record = json.loads(path.read_text())
     assert (record["state"], record["step"], record["total_steps"], record["loss"]) == ("running", 10, 20, 0.75)
     assert record["pid"] > 0 and record["host"] == socket.gethostname() and record["steps_per_s"] > 0

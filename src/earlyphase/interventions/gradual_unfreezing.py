@@ -62,6 +62,8 @@ def trainable_parameter_count(model: nn.Module) -> int:
 
 
 class GradualUnfreezing(Intervention):
+    changes_trainable_set = True  # momentum buffers appear block by block (no fused SGD)
+
     def __init__(self, k: int, freeze_bn_stats: bool = False) -> None:
         if int(k) != k or k < 1:
             raise ValueError(f"gradual unfreezing needs an integer k >= 1, got {k!r}")
