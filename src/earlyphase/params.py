@@ -6,16 +6,21 @@ reject settings that are well-typed but contradictory (an experiment naming an u
 setup, a corruption the data set does not have, a probe metric batch larger than the probe
 points, gradual unfreezing that could never finish within the run); NaN and infinite
 numbers are refused everywhere. Every error names the offending key and says why.
+
+``jsonschema`` is imported when the schema layer runs. A reader that only needs the values
+(``earlyphase cost`` on a GPU machine whose image lacks jsonschema) passes
+``schema_required=False``: without the package it keeps the semantic checks and says on
+stderr that the schema layer was skipped.
 """
 
 from __future__ import annotations
 
 import copy
 import math
+import sys
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -60,22 +65,32 @@ def apply_overlay(config: dict, root: Path = REPO_ROOT) -> dict:
     return merged
 
 
-def load_params(path: Path | str = REPO_ROOT / "params.yaml", *overlays: Path | str) -> dict:
+def load_params(path: Path | str = REPO_ROOT / "params.yaml", *overlays: Path | str,
+                schema_required: bool = True) -> dict:
     """Read params.yaml, merge ``config_overlay`` and any further overlays, validate."""
     path = Path(path)
     config = apply_overlay(_read_yaml(path), path.parent)
     for overlay in overlays:
         config = deep_merge(config, _read_yaml(Path(overlay)))
-    validate_params(config)
+    validate_params(config, schema_required=schema_required)
     return config
 
 
-def _key_path(error: jsonschema.ValidationError) -> str:
+def _key_path(error) -> str:
     parts = [str(p) for p in error.absolute_path]
     return ".".join(parts) if parts else "(top level)"
 
 
-def _schema_errors(config: dict) -> list[str]:
+def _schema_errors(config: dict, required: bool = True) -> list[str]:
+    try:
+        import jsonschema
+    except ImportError:
+        if required:
+            raise ParamsError("validating params.yaml needs the jsonschema package (pip install "
+                              "'jsonschema>=4.20', a dependency in pyproject.toml)") from None
+        print("earlyphase: jsonschema is not installed; params.yaml checked without its JSON schema "
+              "(semantic checks only)", file=sys.stderr)
+        return []
     with open(SCHEMA_PATH) as handle:
         schema = yaml.safe_load(handle)
     validator = jsonschema.Draft202012Validator(schema)
@@ -237,9 +252,9 @@ def _setup_references(node, key: str):
                 yield from _setup_references(value, path)
 
 
-def validate_params(config: dict[str, Any]) -> None:
+def validate_params(config: dict[str, Any], *, schema_required: bool = True) -> None:
     """Raise :class:`ParamsError` listing every problem, each as ``key: reason``."""
-    messages = _non_finite_numbers(config) + _schema_errors(config)
+    messages = _non_finite_numbers(config) + _schema_errors(config, schema_required)
     if not messages:
         messages = _semantic_errors(config)
     if messages:
