@@ -65,7 +65,12 @@ export PYTHONUNBUFFERED=1
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
 scratch="$(mktemp -d "${TMPDIR:-/tmp}/gpu_check.XXXXXX")"
-trap 'rm -rf "$scratch"' EXIT
+# Compiler caches of this run (inductor, Triton) beside it, removed with it: nothing leaks
+# into the machine's temporary folder or the archive.
+caches="$(mktemp -d "${TMPDIR:-/tmp}/gpu_check_caches.XXXXXX")"
+trap 'rm -rf "$scratch" "$caches"' EXIT
+export EARLYPHASE_COMPILE_CACHE="$caches/inductor" TORCHINDUCTOR_CACHE_DIR="$caches/inductor" \
+    TRITON_CACHE_DIR="$caches/triton"
 ref="$scratch/throughput_reference.json"
 cp bench/throughput_reference.json "$ref"
 : > "$scratch/steps.tsv"

@@ -131,3 +131,25 @@ def test_eta_uses_measured_rates_then_the_cost_model():
     text = format_status(states, totals)
     assert text.splitlines()[-2] == ("4 runs: 1 running, 0 failed, 0 diverged, 2 pending, 1 done; 260 steps "
                                      "left; ETA 1m06s (1 job at a time, step times: cost model and measured)")
+
+
+def test_progress_writes_happen_off_the_training_thread(tmp_path, monkeypatch):
+    import threading
+
+    from earlyphase.training import progress as progress_module
+
+    writers = []
+    write = progress_module.write_json
+
+    def spy(path, record):
+        writers.append((threading.current_thread().name, record["state"], record["step"]))
+        write(path, record)
+
+    monkeypatch.setattr(progress_module, "write_json", spy)
+    progress = RunProgress(tmp_path / "c10" / "x" / "seed0", total=10, show=False)
+    progress.logged(5, 1.0)
+    progress.flush()
+    assert {name for name, _, _ in writers} == {"earlyphase-progress"}  # never the loop's thread
+    assert writers[-1][1:] == ("running", 5)
+    progress.close("failed")
+    assert json.loads((tmp_path / "c10" / "x" / "seed0" / PROGRESS_NAME).read_text())["state"] == "failed"

@@ -81,7 +81,10 @@ def _cost(folder: Path, name: str) -> dict | None:
     text = path.read_text()
     k = re.search(r"packing: K = (\d+)", text)
     row = re.search(r"^all\s+(.*)$", text, re.M)
-    hours = float(row.group(1).split()[-2]) if row else None  # total, then wall h
+    try:
+        hours = float(row.group(1).split()[-2]) if row else None  # total, then wall h
+    except (ValueError, IndexError):
+        hours = None  # a row this parser cannot read is reported as such, never a crash
     return {"step": name, "k": int(k.group(1)) if k else None, "all_gpu_hours": hours,
             "per_step_costs": next((line.split(": ", 1)[1] for line in text.splitlines()
                                     if line.startswith("per-step costs:")), None),

@@ -17,7 +17,9 @@ because the loop zeroes gradients with ``set_to_none=True``, and ``torch.optim.S
 ``torch.optim.AdamW`` (for-loop and foreach implementations) skip parameters whose gradient is
 ``None``: no weight decay, no momentum buffer, no Adam moments and no step count are created
 or applied for them. The tests check this bit for bit. When a block is unfrozen, its optimizer
-state starts fresh at that step (Adam's bias correction counts from its first update).
+state starts fresh at that step (Adam's bias correction counts from its first update). Fused
+SGD cannot start buffers for some parameters only, so on CUDA these runs use foreach SGD
+(``changes_trainable_set``; :func:`earlyphase.training.acceleration.optimizer_options`).
 
 The frozen set depends on the step only (``min(L, i // k)`` top blocks are trainable at step
 ``i``), so ``before_step`` recomputes it from scratch; the intervention is stateless and

@@ -519,15 +519,16 @@ def format_report(tallies: dict[str, Tally], costs: StepCosts, gpus: int = 1) ->
     lines.append(f"packing: K = {costs.pack} training run(s) per GPU; wall clock on G = {gpus} GPU(s); "
                  f"start-up {costs.startup_seconds('train'):.0f} s per training job, "
                  f"{costs.startup_seconds('eval'):.0f} s per evaluation/post-hoc job")
-    header = (f"{'target':<24}{'runs':>7}{'steps':>14}{'probe rec.':>12}{'probe pts':>14}{'post-hoc':>9}"
-              f"{'eval imgs':>13}{'ckpts':>8}{'GPU-h train':>13}{'probes':>9}{'eval':>8}{'start+ckpt':>11}"
-              f"{'total':>9}{f'wall h (G={gpus})':>15}")
+    # One space between columns at least: a CPU measurement's hours outgrow the widths.
+    header = (f"{'target':<24} {'runs':>7} {'steps':>14} {'probe rec.':>12} {'probe pts':>14} {'post-hoc':>9} "
+              f"{'eval imgs':>13} {'ckpts':>8} {'GPU-h train':>13} {'probes':>9} {'eval':>8} {'start+ckpt':>11} "
+              f"{'total':>9} {f'wall h (G={gpus})':>15}")
     lines += [header, "-" * len(header)]
     for target, t in tallies.items():
-        lines.append(f"{target:<24}{len(t.runs):>7}{t.steps:>14,}{t.probe_records:>12,}{t.probe_points:>14,}"
-                     f"{t.posthoc_probes:>9}{t.eval_images:>13,}{t.checkpoints:>8,}{t.seconds_train / 3600:>13.1f}"
-                     f"{t.seconds_probe / 3600:>9.1f}{t.seconds_eval / 3600:>8.1f}"
-                     f"{t.seconds_overhead / 3600:>11.1f}{t.hours:>9.1f}{t.wall_hours(gpus):>15.1f}")
+        lines.append(f"{target:<24} {len(t.runs):>7} {t.steps:>14,} {t.probe_records:>12,} {t.probe_points:>14,} "
+                     f"{t.posthoc_probes:>9} {t.eval_images:>13,} {t.checkpoints:>8,} {t.seconds_train / 3600:>13.1f} "
+                     f"{t.seconds_probe / 3600:>9.1f} {t.seconds_eval / 3600:>8.1f} "
+                     f"{t.seconds_overhead / 3600:>11.1f} {t.hours:>9.1f} {t.wall_hours(gpus):>15.1f}")
         if t.unknown_k_runs:
             lines.append(f"{'':<24}  includes {t.unknown_k_runs} GU runs at the stabilization-chosen k "
                          "(known after the head-only probes; shared runs make it fewer)")
