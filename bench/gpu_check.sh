@@ -87,7 +87,7 @@ if [ "$mode" = gpu ]; then
     pack_steps=(--steps 200 --warmup 20)
     correctness=(--device cuda)
     determinism=(--device cuda)
-    sync=(--device cuda)
+    sync=(--device cuda --probe)
     compile=(--compile --workloads resnet18-cifar,simple_cnn-cifar)
     measured_on=cuda
     note="gpu_check.sh"
@@ -103,8 +103,7 @@ else
     pack_steps=()
     correctness=(--device cpu --batch-size 8 --width 0.125 --steps 4 --threads 1)
     determinism=(--device cpu --workload simple_cnn-cifar --batch-size 8 --width 0.125 --steps 4 --points 8)
-    sync=(--device cpu --workload simple_cnn-cifar --batch-size 8 --width 0.125 --steps 5 --warmup 1
-          --probe-points 8)
+    sync=(--device cpu --workload simple_cnn-cifar --batch-size 8 --width 0.125 --steps 5 --warmup 1)
     compile=(--compile --compile-backend aot_eager --workloads simple_cnn-cifar)
     measured_on=cpu
     note="gpu_check.sh --cpu (tiny sizes)"
@@ -167,7 +166,7 @@ step bench_cuda_graphs 60 "${bench[@]}" --workloads "$graphs" --cuda-graphs --no
     --out "$scratch/bench_cuda_graphs.json"
 step pack_cuda_graphs 120 "${bench[@]}" --workloads resnet18-cifar --pack "$packs" "${pack_steps[@]}" \
     --cuda-graphs --out "$scratch/pack_cuda_graphs.json"
-step sync 45 "$py" -m earlyphase.bench.sync_check "${sync[@]}" --probe --out "$scratch/sync.json"
+step sync 45 "$py" -m earlyphase.bench.sync_check "${sync[@]}" --out "$scratch/sync.json"
 step bench_compile 150 "${bench[@]}" "${compile[@]}" --no-probes --out "$scratch/bench_compile.json"
 
 # The summary, then the output folder: five files, whatever happened above.
