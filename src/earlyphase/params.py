@@ -9,6 +9,11 @@ numbers are refused everywhere. Every error names the offending key and says why
 layers the parameters were merged from (params.yaml, overlays, ``--config``), it also names
 the file and line that set the key, and an unknown key or name comes with the nearest valid
 one.
+
+``jsonschema`` is imported when the schema layer runs. A reader that only needs the values
+(``earlyphase cost`` on a GPU machine whose image lacks jsonschema) passes
+``schema_required=False``: without the package it keeps the semantic checks and says on
+stderr that the schema layer was skipped.
 """
 
 from __future__ import annotations
@@ -16,11 +21,11 @@ from __future__ import annotations
 import copy
 import difflib
 import math
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -104,7 +109,8 @@ def apply_overlay(config: dict, root: Path = REPO_ROOT) -> dict:
     return merged
 
 
-def load_params(path: Path | str = REPO_ROOT / "params.yaml", *overlays: Path | str) -> dict:
+def load_params(path: Path | str = REPO_ROOT / "params.yaml", *overlays: Path | str,
+                schema_required: bool = True) -> dict:
     """Read params.yaml, merge ``config_overlay`` and any further overlays, validate."""
     base = file_layer(path)
     root = Path(path).parent
@@ -112,7 +118,7 @@ def load_params(path: Path | str = REPO_ROOT / "params.yaml", *overlays: Path | 
     config = apply_overlay(base.values, root)
     for layer in layers[2:]:
         config = deep_merge(config, layer.values)
-    validate_params(config, [layer for layer in layers if layer is not None])
+    validate_params(config, [layer for layer in layers if layer is not None], schema_required=schema_required)
     return config
 
 
@@ -132,8 +138,17 @@ def _value_at(node, parts: list):
     return node
 
 
-def _schema_errors(config: dict) -> list[tuple[list, str]]:
+def _schema_errors(config: dict, required: bool = True) -> list[tuple[list, str]]:
     """Each schema violation as (the key path that holds it, ``key: reason``)."""
+    try:
+        import jsonschema
+    except ImportError:
+        if required:
+            raise ParamsError("validating params.yaml needs the jsonschema package (pip install "
+                              "'jsonschema>=4.20', a dependency in pyproject.toml)") from None
+        print("earlyphase: jsonschema is not installed; params.yaml checked without its JSON schema "
+              "(semantic checks only)", file=sys.stderr)
+        return []
     with open(SCHEMA_PATH) as handle:
         schema = yaml.safe_load(handle)
     validator = jsonschema.Draft202012Validator(schema)
@@ -387,13 +402,13 @@ def _where(parts: list, layers: list[Layer]) -> str:
     return ""
 
 
-def validate_params(config: dict[str, Any], layers: list[Layer] = ()) -> None:
+def validate_params(config: dict[str, Any], layers: list[Layer] = (), *, schema_required: bool = True) -> None:
     """Raise :class:`ParamsError` listing every problem, each as ``key: reason``.
 
     ``layers``: where the merged ``config`` came from, in merge order; each problem is then
     prefixed with the file (and line) that set its key, as ``config/x.yaml:3: key: reason``."""
     problems = [(_parts_of(m.split(": ", 1)[0]), m) for m in _non_finite_numbers(config)]
-    problems += _schema_errors(config)
+    problems += _schema_errors(config, schema_required)
     if not problems:
         problems = [(_parts_of(m.split(": ", 1)[0]), m) for m in _semantic_errors(config)]
     if problems:

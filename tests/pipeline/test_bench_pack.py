@@ -40,3 +40,24 @@ def test_pack_sizes_always_include_one_and_reject_nonsense():
     for bad in ("0", "two", ""):
         with pytest.raises(argparse.ArgumentTypeError):
             _pack_sizes(bad)
+
+
+def test_a_member_that_dies_fails_the_pack_at_once(monkeypatch):
+    import os
+    import time
+
+    from earlyphase.bench import pack
+
+    def dying_member(index, spec, ready, start, results):
+        if index == 1:
+            os._exit(9)  # as a member killed by the OOM killer: no report, no exception
+        ready.put((index, time.monotonic()))
+        start.wait()
+        results.put({"index": index, "begin": 0.0, "end": 1.0, "images": 1, "fast": {}})
+
+    monkeypatch.setattr(pack, "_member", dying_member)  # CPU packs fork: the children run it
+    monkeypatch.setattr(pack, "HANG_GUARD_S", 600)
+    began = time.monotonic()
+    with pytest.raises(RuntimeError, match="member 1 exited with code 9 before it reported ready"):
+        pack.pack_throughput(2, {"device": "cpu"})
+    assert time.monotonic() - began < 120  # not the hang guard (600 s here)

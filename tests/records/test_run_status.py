@@ -59,6 +59,7 @@ def test_progress_file_follows_the_log_intervals_and_the_log_gets_lines(tmp_path
         progress.advance()
     assert progress.step == 10
     progress.logged(10, 0.75)
+    progress.flush()  # the write happens in a background thread, off the training loop
     record = json.loads(path.read_text())
     assert (record["state"], record["step"], record["total_steps"], record["loss"]) == ("running", 10, 20, 0.75)
     assert record["pid"] > 0 and record["host"] == socket.gethostname() and record["steps_per_s"] > 0
@@ -130,3 +131,25 @@ def test_eta_uses_measured_rates_then_the_cost_model():
     text = format_status(states, totals)
     assert text.splitlines()[-2] == ("4 runs: 1 running, 0 failed, 0 diverged, 2 pending, 1 done; 260 steps "
                                      "left; ETA 1m06s (1 job at a time, step times: cost model and measured)")
+
+
+def test_progress_writes_happen_off_the_training_thread(tmp_path, monkeypatch):
+    import threading
+
+    from earlyphase.training import progress as progress_module
+
+    writers = []
+    write = progress_module.write_json
+
+    def spy(path, record):
+        writers.append((threading.current_thread().name, record["state"], record["step"]))
+        write(path, record)
+
+    monkeypatch.setattr(progress_module, "write_json", spy)
+    progress = RunProgress(tmp_path / "c10" / "x" / "seed0", total=10, show=False)
+    progress.logged(5, 1.0)
+    progress.flush()
+    assert {name for name, _, _ in writers} == {"earlyphase-progress"}  # never the loop's thread
+    assert writers[-1][1:] == ("running", 5)
+    progress.close("failed")
+    assert json.loads((tmp_path / "c10" / "x" / "seed0" / PROGRESS_NAME).read_text())["state"] == "failed"

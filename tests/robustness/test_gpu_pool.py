@@ -102,13 +102,13 @@ def test_visible_device_ids(visible, count, ids):
 def test_pool_stays_out_of_the_way_when_there_is_nothing_to_choose(tmp_path):
     lock_dir = tmp_path / "locks"
     # One device assigned by the scheduler, no GPU at all, or an explicit device: no locking.
-    assert claim(1, env={"CUDA_VISIBLE_DEVICES": "3"}, lock_dir=lock_dir) is None
+    assert claim(1, env={"CUDA_VISIBLE_DEVICES": "3", "SLURM_JOB_ID": "42"}, lock_dir=lock_dir) is None
     assert claim(0, env={}, lock_dir=lock_dir) is None
     with claimed_device("cuda:1", device_count=4, lock_dir=lock_dir) as device:
         assert device == "cuda:1"
     with claimed_device("cpu", device_count=4, lock_dir=lock_dir) as device:
         assert device == "cpu"
-    with claimed_device("auto", device_count=4, env={"CUDA_VISIBLE_DEVICES": "7"},
+    with claimed_device("auto", device_count=4, env={"CUDA_VISIBLE_DEVICES": "7", "SLURM_JOB_ID": "42"},
                         lock_dir=lock_dir) as device:
         assert device == "auto"
     assert not lock_dir.exists()
@@ -121,6 +121,19 @@ def test_pool_stays_out_of_the_way_when_there_is_nothing_to_choose(tmp_path):
     assert again.ordinal == 0
     other.release()
     again.release()
+
+
+def test_one_gpu_outside_a_scheduler_is_shared_through_its_slots(tmp_path):
+    # A one-GPU workstation: K = 2 slots, the third GPU job finds the pool full (and waits).
+    env = {"EARLYPHASE_GPU_SLOTS": "2"}
+    held = [claim(1, env=env, lock_dir=tmp_path, wait=False) for _ in range(2)]
+    assert [(c.ordinal, c.slot) for c in held] == [(0, 0), (0, 1)]
+    with pytest.raises(TimeoutError, match=r"all 1 GPUs are claimed \(2 slots each\)"):
+        claim(1, env=env, lock_dir=tmp_path, wait=False)
+    with claimed_device("cuda", device_count=1, env={}, lock_dir=tmp_path / "one") as device:
+        assert device == "cuda:0" and (tmp_path / "one" / "gpu-0.lock").exists()
+    for c in held:
+        c.release()
 
 
 def test_lock_dir_from_the_environment(tmp_path):

@@ -241,3 +241,19 @@ def test_cuda_graphs_fall_back_cleanly_off_cuda_and_for_penalties(tmp_path, smok
     assert acceleration.optimizer_options(torch.device("cuda"), "adamw", cuda_graphs=True) == {
         "fused": True, "capturable": True}
     assert graph_conflict(trainer.optimizer, build_interventions(config)) is None
+
+
+def test_a_log_flush_reads_the_host_once(tmp_path, smoke_params, shapes_clean_dir, monkeypatch):
+    # On CUDA every host read is a sync: the loss and the accuracy sums come back together.
+    from earlyphase.training.trainer import Trainer
+
+    run = runs.resolve_run(smoke_params, "cifar10-resnet18", seed=2, steps=3)
+    trainer = Trainer({**run.config, "batch_size": 8}, tmp_path / "a", shapes_clean_dir, progress=False)
+    trainer.model.train()
+    for _ in range(2):
+        trainer.train_step()
+    reads = _HostReads(monkeypatch)
+    assert trainer._flush_log()
+    assert reads.count == 1
+    row = trainer.log_rows[-1]
+    assert row["loss"] > 0 and 0.0 <= row["accuracy"] <= 1.0 and row["step"] == 2

@@ -23,8 +23,10 @@ rule evaluate:
         corruptions=lambda w: ",".join(eval_spec(w.run)["corruptions"]),
         severities=lambda w: ",".join(str(s) for s in eval_spec(w.run)["severities"]),
         batch_size=config["training"]["eval_batch_size"],
+        device=config.get("device", "auto"),
     shell:
         "OMP_NUM_THREADS={threads} python -m earlyphase evaluate --final {input.final} "
         "--clean {input.clean} --ood {input.ood} --corruptions {params.corruptions} "
-        "--severities {params.severities} --batch-size {params.batch_size} --out {output} "
+        "--severities {params.severities} --batch-size {params.batch_size} --device {params.device} "
+        "--out {output} "
         "> {log} 2>&1"

@@ -22,8 +22,9 @@ rule train:
         run_dir=lambda w: run_dir(w.run),
         checkpoint_every=config["training"]["checkpoint_every"],
         checkpoint_minutes=config["training"].get("checkpoint_minutes", 0),
+        device=config.get("device", "auto"),
     shell:
         "python -m earlyphase train --config {params.config:q} --run-dir {params.run_dir} "
         "--data {input.data} --checkpoint-every {params.checkpoint_every} "
-        "--checkpoint-minutes {params.checkpoint_minutes} --threads {threads} "
+        "--checkpoint-minutes {params.checkpoint_minutes} --threads {threads} --device {params.device} "
         "> {log} 2>&1"

@@ -1,7 +1,8 @@
 """Throughput benchmark of the training step and the probes: ``python -m earlyphase.bench``.
 
-Never a test: it measures, prints a table and writes JSON. For ResNet-18 and VGG-11 at
-CIFAR shape (3x32x32) and ResNet-18 at MNIST shape (1x28x28) it times
+Never a test: it measures, prints a table and writes JSON. For ResNet-18, VGG-11 and the
+simple CNN at CIFAR shape (3x32x32), and ResNet-18 and the phase-diagram FCN at MNIST shape
+(1x28x28) (:mod:`.workloads`) it times
 
 * the training step of :class:`earlyphase.training.trainer.Trainer` (the fast path of
   :mod:`earlyphase.training.acceleration`: device-resident uint8 data, device-side augmentation,

@@ -30,7 +30,7 @@ from earlyphase.training.trainer import pick_device
 from .fast_loop import build_trainer, trainer_step
 from .hardware import describe_device
 from .pack import pack_throughput
-from .probe_cost import PROBE_PRESETS, probe_seconds
+from .probe_cost import COST_MODEL_PROBES, PROBE_PRESETS, PROBES, probe_seconds
 from .reference_file import measurement, merge_measurement
 from .reference_loop import ReferenceLoop
 from .report import render
@@ -82,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--probe-points", type=int, help="override the preset's number of points")
     p.add_argument("--probe-repeat", type=int, default=1, help="timed calls per probe")
     p.add_argument("--no-probes", action="store_true")
+    p.add_argument("--probes", choices=["all", "cost-model"], default="all",
+                   help="every probe on every workload, or only the probe points the cost model "
+                        "reads (earlyphase.bench.probe_cost.COST_MODEL_PROBES)")
     p.add_argument("--threads", type=int, help="torch CPU threads")
     p.add_argument("--out", help="write the result as JSON here")
     p.add_argument("--reference-file", help="merge the per-step costs into this cost file")
@@ -94,6 +97,20 @@ def _path_metrics(seconds: float, batch: int, flops: int, peak_tflops, memory) -
     return {"seconds_per_step": seconds, "images_per_s": batch / seconds, "tflops": tflops,
             "peak_fraction": None if peak_tflops is None else tflops / peak_tflops,
             "peak_memory_bytes": memory}
+
+
+def _compile_counters():
+    """Zero Dynamo's counters; return a function that reads how many graphs this workload
+    compiled and how many graph breaks it met (what the summary shows beside its figure)."""
+    from torch._dynamo.utils import counters
+
+    counters.clear()
+
+    def read() -> dict:
+        return {"unique_graphs": int(counters["stats"]["unique_graphs"]),
+                "graph_breaks": int(sum(counters["graph_break"].values()))}
+
+    return read
 
 
 def _release(device: torch.device) -> None:
@@ -171,14 +188,18 @@ def run(args) -> dict:
                                          device, fast, ref["images_per_s"])
             continue
         reset_peak_memory(device)
+        compiled = _compile_counters() if fast.compile else None
         fast_s = seconds_per_call(trainer_step(trainer), steps, warmup, device)
         fast_metrics = _path_metrics(fast_s, batch, flops, peak, peak_memory_bytes(device))
         fast_metrics["settings"] = trainer.execution()["fast"]
-        if not args.no_probes:
-            for probe, seconds in probe_seconds(trainer, probe_settings, args.probe_repeat).items():
+        if compiled is not None:
+            fast_metrics["compile_stats"] = compiled()
+        probes = PROBES if args.probes == "all" else COST_MODEL_PROBES.get(name, ())
+        if not args.no_probes and probes:
+            for probe, seconds in probe_seconds(trainer, probe_settings, args.probe_repeat, probes).items():
                 result["probes"].append({
                     "workload": name, "arch": workload.arch, "shape": workload.shape,
-                    "width": width, "probe": probe, "seconds": seconds,
+                    "width": workload.width(width), "probe": probe, "seconds": seconds,
                     "train_steps": seconds / fast_s, "settings": probe_settings})
         del trainer
         _release(device)
@@ -187,8 +208,8 @@ def run(args) -> dict:
                                          warmup, peak, flops)
         result["training"].append({
             "workload": name, "arch": workload.arch, "shape": workload.shape,
-            "input_shape": [workload.channels, workload.size, workload.size],
-            "num_classes": workload.num_classes, "batch_size": batch, "width": width,
+            "input_shape": workload.input_shape,
+            "num_classes": workload.num_classes, "batch_size": batch, "width": workload.width(width),
             "flops_per_step": flops, "fast": fast_metrics, "reference": ref_metrics,
             "speedup_vs_reference": ref_metrics["seconds_per_step"] / fast_s})
     return result

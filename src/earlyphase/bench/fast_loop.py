@@ -26,12 +26,12 @@ def bench_config(workload: Workload, batch_size: int, width: float) -> dict:
     """A resolved run config for ``workload`` (no interventions, no probes)."""
     return {
         "setup": f"bench-{workload.name}", "data": {"dataset": "synthetic"},
-        "arch": workload.arch, "width": width, "num_classes": workload.num_classes,
+        "arch": workload.arch, "width": workload.width(width), "num_classes": workload.num_classes,
         "in_channels": workload.channels, **OPTIMIZER, "lr_scale": 1.0,
         "batch_size": batch_size, "total_steps": 10**9, "augment": workload.augment,
         "gu_k": None, "lr_schedule": {"kind": "constant", "lr": OPTIMIZER["lr"]},
         "penalty": None, "probe": None, "log_every": LOG_EVERY, "gu_freeze_bn_stats": False,
-        "seed": 0,
+        "seed": 0, **({"model": dict(workload.model)} if workload.model else {}),
     }
 
 

@@ -17,6 +17,7 @@ import time
 import torch
 
 HANG_GUARD_S = 900  # a member that never gets ready (build, compile) is a failure, not a hang
+POLL_S = 1.0  # how often the parent looks at its members while it waits for their reports
 
 
 def _synchronize(device: torch.device) -> None:
@@ -60,6 +61,33 @@ def _member(index: int, spec: dict, ready, start, results) -> None:
         ready.put((index, None))
 
 
+def _collect(messages, members: list, what: str) -> list:
+    """One message per member from ``messages`` (``(index, ...)`` tuples or dicts with
+    ``"index"``), in member order. A member that exits without reporting (killed, out of
+    memory, a crash in native code) fails the pack at once instead of after HANG_GUARD_S."""
+    got: dict[int, object] = {}
+    deadline = time.monotonic() + HANG_GUARD_S
+    while len(got) < len(members):
+        try:
+            item = messages.get(timeout=POLL_S)
+        except queue.Empty:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"pack of {len(members)}: a member did not report {what} within "
+                                   f"{HANG_GUARD_S} s") from None
+            gone = [i for i, m in enumerate(members) if i not in got and m.exitcode is not None]
+            if not gone:
+                continue
+            try:  # what it put just before exiting may still be in the pipe
+                item = messages.get(timeout=POLL_S)
+            except queue.Empty:
+                codes = ", ".join(f"member {i} exited with code {members[i].exitcode}" for i in gone)
+                raise RuntimeError(f"pack of {len(members)}: {codes} before it reported {what} "
+                                   "(killed, out of memory, or a crash in native code)") from None
+        index = item["index"] if isinstance(item, dict) else item[0]
+        got[index] = item
+    return [got[i] for i in sorted(got)]
+
+
 def pack_throughput(k: int, spec: dict) -> dict:
     """Run a pack of ``k`` members of ``spec`` (see :func:`_member`); aggregate images/s."""
     # A CUDA context must not be forked: spawn fresh interpreters there (their start-up is
@@ -71,14 +99,10 @@ def pack_throughput(k: int, spec: dict) -> dict:
     spawned = time.monotonic()
     for member in members:
         member.start()
-    built = []
     try:
-        for _ in range(k):
-            built.append(ready.get(timeout=HANG_GUARD_S)[1])
+        built = [item[1] for item in _collect(ready, members, "ready")]
         start.set()
-        rows = [results.get(timeout=HANG_GUARD_S) for _ in range(k)]
-    except queue.Empty:
-        raise RuntimeError(f"pack of {k}: a member did not report within {HANG_GUARD_S} s") from None
+        rows = _collect(results, members, "its result")
     finally:
         start.set()
         for member in members:

@@ -61,7 +61,7 @@ class ReferenceLoop:
                                  persistent_workers=workers > 0)
         self.device = device
         self.model = build_model(workload.arch, workload.num_classes, workload.channels,
-                                 width=width).to(device).train()
+                                 width=workload.width(width), **workload.model).to(device).train()
         self.optimizer = torch.optim.SGD(self.model.parameters(), lr=OPTIMIZER["lr"],
                                          momentum=OPTIMIZER["momentum"],
                                          weight_decay=OPTIMIZER["weight_decay"])

@@ -36,6 +36,8 @@ def _add_cost(sub) -> None:
     p.add_argument("--overlay", action="append", default=[], help="YAML merged over params (repeatable)")
     p.add_argument("--reference", default="bench/throughput_reference.json", help="measured per-step costs")
     p.add_argument("--device-name", default=None, help="use the measurement of this device (substring)")
+    p.add_argument("--measured-on", choices=["cuda", "cpu"], default="cuda",
+                   help="read measurements of this device type (cpu: the CPU rehearsal of gpu_check.sh)")
     p.add_argument("--config-json", default=None, help="resolved config (JSON) instead of --params")
     p.add_argument("--gpus", type=int, default=1, help="G: GPUs for the wall-clock estimate")
     p.add_argument("--pack", type=int, default=None,

@@ -52,6 +52,10 @@ def cmd_train(args) -> int:
         except RunInterrupted as err:
             print(f"earlyphase train: {err}", file=sys.stderr)
             return 128 + signal.SIGTERM
+        except TypeError as err:  # a step that crashed inside torch (a fused optimizer, ...)
+            raise RuntimeError(f"the training step failed at step {trainer.step} with TypeError: {err} "
+                               f"(device {device}, execution {trainer.fast.describe()}); the run is "
+                               "recorded as failed, a rerun resumes from its last checkpoint") from err
         finally:
             signal.signal(signal.SIGTERM, previous)
     print(json.dumps(status))

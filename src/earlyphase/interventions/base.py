@@ -4,7 +4,9 @@ The loop (``earlyphase.training.trainer``) calls, for a list of interventions:
 
 0. before anything runs, ``compile_conflict`` (a class attribute): when not ``None``, the reason
    this intervention's step cannot run under ``torch.compile`` (double backward), and the loop
-   runs eagerly;
+   runs eagerly; ``changes_trainable_set`` (a class attribute): True when the intervention
+   flips ``requires_grad`` mid-run, which decides the optimizer implementation on CUDA
+   (:func:`earlyphase.training.acceleration.optimizer_options`);
 1. ``setup_data(data)`` once the training set is on the device (:class:`TrainingData`), then
    ``setup(model, optimizer)`` once, after the model and optimizer exist and before the first
    step (also when resuming, *before* ``load_state_dict``);
@@ -50,6 +52,7 @@ class Intervention:
     """No-op base class; subclasses override the hooks they need."""
 
     compile_conflict: str | None = None
+    changes_trainable_set: bool = False
 
     def setup_data(self, data: TrainingData) -> None:
         """Called once, when the training set is on the device (before :meth:`setup`)."""

@@ -55,6 +55,26 @@ from .base import Intervention
 
 KINDS = ("fisher", "gp", "gpr", "gpx")
 
+# Extra work of a step that computes the penalty, in training steps (one step = a forward
+# and a backward, about three forward passes): the gradient built with create_graph (one
+# backward, 2/3 step) and the backward through it (a double backward, about two backwards:
+# 4/3 step); gpx also runs its own forward (1/3 step). The reuse surrogate of the other
+# steps is element-wise work over the parameters, left out.
+EXTRA_STEP_EQUIVALENTS = {"fisher": 2.0, "gp": 2.0, "gpr": 2.0, "gpx": 7.0 / 3.0}
+
+
+def penalty_steps(penalty: dict, total_steps: int) -> int:
+    """How many of steps 1..``total_steps`` compute the penalty (its gradient passes)."""
+    onset, every = max(1, int(penalty.get("onset_step") or 1)), int(penalty.get("every", 1))
+    return 0 if onset > total_steps else (total_steps - onset) // every + 1
+
+
+def extra_step_equivalents(penalty: dict | None, total_steps: int) -> float:
+    """The penalty's extra passes over a run, in training steps (the cost model's count)."""
+    if not penalty:
+        return 0.0
+    return penalty_steps(penalty, total_steps) * EXTRA_STEP_EQUIVALENTS[penalty["kind"]]
+
 
 def onset_after(delay_steps: int) -> int:
     """``onset_step`` of a penalty delayed by ``delay_steps`` optimizer steps: steps count from

@@ -17,7 +17,9 @@ because the loop zeroes gradients with ``set_to_none=True``, and ``torch.optim.S
 ``torch.optim.AdamW`` (for-loop and foreach implementations) skip parameters whose gradient is
 ``None``: no weight decay, no momentum buffer, no Adam moments and no step count are created
 or applied for them. The tests check this bit for bit. When a block is unfrozen, its optimizer
-state starts fresh at that step (Adam's bias correction counts from its first update).
+state starts fresh at that step (Adam's bias correction counts from its first update). Fused
+SGD cannot start buffers for some parameters only, so on CUDA these runs use foreach SGD
+(``changes_trainable_set``; :func:`earlyphase.training.acceleration.optimizer_options`).
 
 The frozen set depends on the step only (``min(L, i // k)`` top blocks are trainable at step
 ``i``), so ``before_step`` recomputes it from scratch; the intervention is stateless and
@@ -62,6 +64,8 @@ def trainable_parameter_count(model: nn.Module) -> int:
 
 
 class GradualUnfreezing(Intervention):
+    changes_trainable_set = True  # momentum buffers appear block by block (no fused SGD)
+
     def __init__(self, k: int, freeze_bn_stats: bool = False) -> None:
         if int(k) != k or k < 1:
             raise ValueError(f"gradual unfreezing needs an integer k >= 1, got {k!r}")

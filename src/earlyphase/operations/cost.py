@@ -22,11 +22,14 @@ head-only probe run, are not modelled).
 Per-step costs come from ``bench/throughput_reference.json`` (written by
 ``python -m earlyphase.bench --reference-file``; see
 :mod:`earlyphase.bench.reference_file`): the newest GPU measurement (or the one whose
-device name contains ``--device-name``), seconds per training step per (arch, batch size,
-width), scaled by ``batch × width²`` from the nearest measured row of the same
-architecture, and seconds per probe call scaled by the number of probe points. Without a
-GPU measurement the model falls back to :data:`DEFAULT_SECONDS_PER_STEP` (assumed
-A100-class figures for batch 128, width 1, bf16) and says so in its output.
+device name contains ``--device-name``), seconds per training step per (arch, input shape,
+batch size, width), scaled by ``batch × width²`` from the nearest measured row of the same
+architecture and input shape (see :class:`StepCosts`), and seconds per probe call scaled by
+the number of probe points. Without a measured row the model falls back to
+:data:`DEFAULT_SECONDS_PER_STEP` (assumed A100-class figures for batch 128, width 1, bf16)
+and its report warns, naming the architectures. A gradient-penalty run costs its steps plus
+the extra passes of the steps that compute the penalty
+(:func:`earlyphase.interventions.gradient_penalty.extra_step_equivalents`).
 
 Probe and evaluation costs without a measurement are expressed in training-step
 equivalents of a batch of 128 (:data:`PROBE_STEP_EQUIVALENTS`): a forward pass is 1/3 of a
@@ -76,30 +79,69 @@ PROBE_STEP_EQUIVALENTS = {p: probe_step_equivalents(p, {}, 128) for p in probe_r
 
 
 
+# Input shapes (C, H, W) of reference rows that name only their shape (older files).
+SHAPE_NAMES = {"cifar": (3, 32, 32), "mnist": (1, 28, 28)}
+
+
+def input_shape(config: dict) -> tuple[int, int, int] | None:
+    """(C, H, W) of a run's images, from its data set and ``in_channels``; None if unknown."""
+    from earlyphase.data.registry import DATASETS
+
+    dataset = (config.get("data") or {}).get("dataset")
+    if dataset not in DATASETS:
+        return None
+    height, width, channels = DATASETS[dataset].image_shape
+    return int(config.get("in_channels", channels)), height, width
+
+
+def _row_shape(row: dict) -> tuple[int, int, int] | None:
+    if row.get("input_shape"):
+        return tuple(row["input_shape"])
+    return SHAPE_NAMES.get(row.get("shape", ""))
+
+
+def _shape_text(shape) -> str:
+    return "x".join(str(v) for v in shape) if shape else "?"
+
+
 class StepCosts:
-    """Seconds per training step / probe call from the reference file, or the defaults."""
+    """Seconds per training step / probe call from the reference file, or the defaults.
+
+    A row is chosen by architecture and input shape (C, H, W): a MNIST run is costed from a
+    MNIST-shape row. Without a row of that shape, a row of another shape is scaled by the
+    pixel count (recorded in :attr:`reshaped`); without any row of the architecture, the
+    default of :data:`DEFAULT_SECONDS_PER_STEP` is used (recorded in :attr:`defaulted`), and
+    :func:`format_report` warns about both. Within a shape, the row nearest in
+    ``batch x width^2`` is scaled to the run's (the FCN, whose width counts hidden units,
+    by its batch only). ``device_type`` ``cpu`` reads CPU measurements (the CPU rehearsal
+    of bench/gpu_check.sh).
+    """
 
     def __init__(self, reference: Path | str | None = None, device_name: str | None = None,
-                 pack: int = 1):
+                 pack: int = 1, device_type: str = "cuda"):
         if pack < 1:
             raise ValueError(f"the packing factor K (runs per GPU) must be >= 1, got {pack}")
         self.pack = pack  # K: training runs sharing one GPU
         self.measurement = None
         self.note = ""
+        self.defaulted: set[str] = set()  # architectures costed from the defaults
+        self.reshaped: set[str] = set()  # "arch CxHxW from CxHxW": another shape's row, scaled
+        self.estimated_probes: set[str] = set()  # "probe on arch": from step equivalents
         self._candidates: list[dict] = []
         path = Path(reference) if reference else None
         if path is None or not path.exists():
             self.note = f"no reference file at {path}" if path else "no reference file given"
         else:
             data = json.loads(path.read_text())
-            candidates = [m for m in data.get("measurements", []) if m.get("device_type") == "cuda"]
+            candidates = [m for m in data.get("measurements", []) if m.get("device_type") == device_type]
             if device_name:
                 candidates = [m for m in candidates if device_name.lower() in m.get("device", "").lower()]
             self.measurement = self._newest_with_rows(candidates)
             if self.measurement is not None:  # pack rows of the same device only
                 self._candidates = [m for m in candidates if m["device"] == self.measurement["device"]]
             else:
-                self.note = f"{path} has no GPU measurement" + (f" for {device_name!r}" if device_name else "")
+                kind = "GPU" if device_type == "cuda" else device_type.upper()
+                self.note = f"{path} has no {kind} measurement" + (f" for {device_name!r}" if device_name else "")
 
     @staticmethod
     def _newest_with_rows(candidates: list[dict]) -> dict | None:
@@ -113,15 +155,42 @@ class StepCosts:
         m = self.measurement
         return f"{m['device']} (measured {m.get('date', '?')}, torch {m.get('torch', '?')}, mode {m.get('mode', '?')})"
 
-    def step_seconds(self, arch: str, batch_size: int, width: float) -> float:
-        scale_to = batch_size * width**2
+    def _rows_for_shape(self, rows: list[dict], arch: str, shape) -> tuple[list[dict], float]:
+        """The rows of ``shape`` (scale 1), else every row with the pixel-count scale."""
+        if shape is None:
+            return rows, 1.0
+        shape = tuple(shape)
+        same = [r for r in rows if _row_shape(r) in (None, shape)]  # a row without a shape fits any
+        if same or not rows:
+            return same, 1.0
+        other = _row_shape(rows[0])
+        self.reshaped.add(f"{arch} {_shape_text(shape)} from {_shape_text(other)}")
+        kept = [r for r in rows if _row_shape(r) == other]
+        return kept, (shape[1] * shape[2]) / (other[1] * other[2])
+
+    def step_seconds(self, arch: str, batch_size: int, width: float, shape=None) -> float:
+        """Seconds of one training step of ``arch`` (input ``shape`` (C, H, W) when known)."""
+        scale_to = batch_size if arch == "fcn" else batch_size * width**2
         if self.measurement is not None:
             rows = [r for r in self.measurement.get("train_step", []) if r["arch"] == arch]
+            rows, pixels = self._rows_for_shape(rows, arch, shape)
             if rows:
-                best = min(rows, key=lambda r: abs(r["batch_size"] * r["width"] ** 2 - scale_to))
-                return best["seconds_per_step"] * max(scale_to / (best["batch_size"] * best["width"] ** 2), 0.05)
+                def size(r):
+                    return r["batch_size"] if arch == "fcn" else r["batch_size"] * r["width"] ** 2
+
+                best = min(rows, key=lambda r: abs(size(r) - scale_to))
+                return best["seconds_per_step"] * max(scale_to / size(best), 0.05) * pixels
+        self.defaulted.add(arch)
         base = DEFAULT_SECONDS_PER_STEP.get(arch, 0.02)
         return base * max(scale_to / 128.0, 0.05)
+
+    def run_seconds(self, config: dict) -> float:
+        """Seconds of a run's training steps: one step each, plus the extra forward and
+        backward passes of its gradient penalty on the steps that compute it."""
+        from earlyphase.interventions.gradient_penalty import extra_step_equivalents
+
+        step = self.step_seconds(config["arch"], config["batch_size"], config["width"], input_shape(config))
+        return step * (config["total_steps"] + extra_step_equivalents(config.get("penalty"), config["total_steps"]))
 
     def _newest_with(self, key: str) -> dict | None:
         """The newest GPU measurement of the chosen device that has ``key`` rows."""
@@ -146,16 +215,33 @@ class StepCosts:
         return DEFAULT_STARTUP_SECONDS[kind]
 
     def probe_seconds(self, arch: str, probe: str, settings: dict, points: int, batch_size: int,
-                      width: float) -> float:
+                      width: float, shape=None) -> float:
         if self.measurement is not None:
             # a re-scaled sharpness probe costs what its quantity's measured probe costs
             measured_as = {probe, probe_registry.probe_class(probe).quantity}
             rows = [r for r in self.measurement.get("probe_point", [])
                     if r["arch"] == arch and r["probe"] in measured_as]
+            rows, pixels = self._rows_for_shape(rows, arch, shape)
             if rows:
                 row = min(rows, key=lambda r: abs(r["width"] - width))
-                return row["seconds"] * points / max(row.get("points", points), 1)
-        return probe_step_equivalents(probe, settings, points) * self.step_seconds(arch, 128, width)
+                return row["seconds"] * points / max(row.get("points", points), 1) * pixels
+        self.estimated_probes.add(f"{probe} on {arch}")
+        return probe_step_equivalents(probe, settings, points) * self.step_seconds(arch, 128, width, shape)
+
+    def warnings(self) -> list[str]:
+        """What of the estimate is not a measurement of the chosen device (report lines)."""
+        lines = []
+        if self.defaulted and self.measurement is not None:
+            lines.append(f"WARNING: no measured training step for {', '.join(sorted(self.defaulted))}: "
+                         "the default per-step cost (earlyphase.operations.cost.DEFAULT_SECONDS_PER_STEP) "
+                         "is used, not a measurement; add the workload to `python -m earlyphase.bench`")
+        if self.reshaped:
+            lines.append("WARNING: costed from a row of another input shape, scaled by the pixel count: "
+                         + "; ".join(sorted(self.reshaped)))
+        if self.estimated_probes and self.measurement is not None:
+            lines.append("note: probe calls without a measured row, costed in training-step equivalents: "
+                         + ", ".join(sorted(self.estimated_probes)))
+        return lines
 
 
 @dataclass
@@ -256,21 +342,22 @@ def _add_run(tally: Tally, config: dict, run, evaluated: bool, costs: StepCosts,
     tally.runs.add(run.run_id)
     c = run.config
     tally.steps += c["total_steps"]
-    train_s = c["total_steps"] * costs.step_seconds(c["arch"], c["batch_size"], c["width"])
+    train_s = costs.run_seconds(c)  # steps, and a gradient penalty's extra passes
     probe_s = 0.0
     probe = c.get("probe")
     if probe:
         records = min(probe["window"], c["total_steps"]) // probe["every"] + 1
         tally.probe_records += records
         tally.probe_points += records * probe["points"]
-        per_record = sum(costs.probe_seconds(c["arch"], p, probe, probe["points"], probe["batch_size"], c["width"])
+        per_record = sum(costs.probe_seconds(c["arch"], p, probe, probe["points"], probe["batch_size"], c["width"],
+                                             input_shape(c))
                          for p in probe["probes"])
         probe_s = records * per_record
     _add_training_job(tally, config, c, train_s, probe_s, costs)
     if evaluated:
         images = _eval_images(config, c["data"]["dataset"])
         tally.eval_images += images
-        seconds = images / 128.0 * FORWARD * costs.step_seconds(c["arch"], 128, c["width"])
+        seconds = images / 128.0 * FORWARD * costs.step_seconds(c["arch"], 128, c["width"], input_shape(c))
         tally.seconds_eval += _add_short_job(tally, seconds, costs)
 
 
@@ -428,18 +515,20 @@ def format_report(tallies: dict[str, Tally], costs: StepCosts, gpus: int = 1) ->
         lines.append("WARNING: no GPU measurement found; using the documented default per-step costs "
                      "(earlyphase.operations.cost.DEFAULT_SECONDS_PER_STEP). Run `python -m earlyphase.bench "
                      "--reference-file bench/throughput_reference.json` on the target GPU.")
+    lines += costs.warnings()
     lines.append(f"packing: K = {costs.pack} training run(s) per GPU; wall clock on G = {gpus} GPU(s); "
                  f"start-up {costs.startup_seconds('train'):.0f} s per training job, "
                  f"{costs.startup_seconds('eval'):.0f} s per evaluation/post-hoc job")
-    header = (f"{'target':<24}{'runs':>7}{'steps':>14}{'probe rec.':>12}{'probe pts':>14}{'post-hoc':>9}"
-              f"{'eval imgs':>13}{'ckpts':>8}{'GPU-h train':>13}{'probes':>9}{'eval':>8}{'start+ckpt':>11}"
-              f"{'total':>9}{f'wall h (G={gpus})':>15}")
+    # One space between columns at least: a CPU measurement's hours outgrow the widths.
+    header = (f"{'target':<24} {'runs':>7} {'steps':>14} {'probe rec.':>12} {'probe pts':>14} {'post-hoc':>9} "
+              f"{'eval imgs':>13} {'ckpts':>8} {'GPU-h train':>13} {'probes':>9} {'eval':>8} {'start+ckpt':>11} "
+              f"{'total':>9} {f'wall h (G={gpus})':>15}")
     lines += [header, "-" * len(header)]
     for target, t in tallies.items():
-        lines.append(f"{target:<24}{len(t.runs):>7}{t.steps:>14,}{t.probe_records:>12,}{t.probe_points:>14,}"
-                     f"{t.posthoc_probes:>9}{t.eval_images:>13,}{t.checkpoints:>8,}{t.seconds_train / 3600:>13.1f}"
-                     f"{t.seconds_probe / 3600:>9.1f}{t.seconds_eval / 3600:>8.1f}"
-                     f"{t.seconds_overhead / 3600:>11.1f}{t.hours:>9.1f}{t.wall_hours(gpus):>15.1f}")
+        lines.append(f"{target:<24} {len(t.runs):>7} {t.steps:>14,} {t.probe_records:>12,} {t.probe_points:>14,} "
+                     f"{t.posthoc_probes:>9} {t.eval_images:>13,} {t.checkpoints:>8,} {t.seconds_train / 3600:>13.1f} "
+                     f"{t.seconds_probe / 3600:>9.1f} {t.seconds_eval / 3600:>8.1f} "
+                     f"{t.seconds_overhead / 3600:>11.1f} {t.hours:>9.1f} {t.wall_hours(gpus):>15.1f}")
         if t.unknown_k_runs:
             lines.append(f"{'':<24}  includes {t.unknown_k_runs} GU runs at the stabilization-chosen k "
                          "(known after the head-only probes; shared runs make it fewer)")
@@ -459,15 +548,17 @@ def format_report(tallies: dict[str, Tally], costs: StepCosts, gpus: int = 1) ->
 def main(args) -> int:
     from earlyphase.params import load_params, validate_params
 
+    # The schema layer needs jsonschema, which a GPU image may lack: the cost model only reads.
     if getattr(args, "config_json", None):
         config = json.loads(args.config_json)
-        validate_params(config)
+        validate_params(config, schema_required=False)
     else:
-        config = load_params(args.params, *args.overlay)
+        config = load_params(args.params, *args.overlay, schema_required=False)
     if args.gpus < 1:
         raise ValueError(f"--gpus must be >= 1, got {args.gpus}")
     pack = args.pack if args.pack is not None else int(config.get("gpu_slots", 1))
-    costs = StepCosts(args.reference, args.device_name, pack=pack)
+    costs = StepCosts(args.reference, args.device_name, pack=pack,
+                      device_type=getattr(args, "measured_on", None) or "cuda")
     if args.targets:
         targets = args.targets
     else:

@@ -14,9 +14,11 @@ two training jobs started side by side on a 4-GPU workstation would both land on
   slot claimed;
 - slots are handed out breadth first: slot 0 of every device, then slot 1 of every
   device, ..., so jobs spread over the GPUs before they double up;
-- the pool applies only when the job may pick a device (``--device auto`` or ``cuda``)
-  and more than one device is visible. Under SLURM, ``CUDA_VISIBLE_DEVICES`` already names
-  the single device the scheduler gave the job, and nothing happens here;
+- the pool applies when the job may pick a device (``--device auto`` or ``cuda``) and a
+  device is visible, one GPU included: on a one-GPU workstation its K slots are what keeps
+  the K+1-th GPU job waiting when Snakemake runs without ``--resources gpu=K``. Under SLURM
+  (``$SLURM_JOB_ID`` set) with one visible device, the scheduler already gave the job its
+  device (or its shard of one) and nothing happens here;
 - ``<id>`` is the device's entry of ``CUDA_VISIBLE_DEVICES`` (index or UUID) when that lists
   several devices, else the CUDA ordinal; two workflows on one machine that see the same
   devices therefore share the pool;
@@ -78,6 +80,12 @@ def visible_device_ids(device_count: int, env: Mapping[str, str] | None = None) 
     return ids[:device_count]
 
 
+def scheduler_assigned(env: Mapping[str, str] | None = None) -> bool:
+    """True inside a SLURM job, whose visible devices the scheduler chose for it."""
+    env = os.environ if env is None else env
+    return bool(env.get("SLURM_JOB_ID"))
+
+
 @dataclass
 class Claim:
     """A held slot of a device: ``ordinal`` is the index to use in ``cuda:<ordinal>``."""
@@ -115,8 +123,8 @@ def claim(device_count: int, *, env: Mapping[str, str] | None = None, lock_dir: 
     With ``wait=False`` a fully taken pool raises :class:`TimeoutError` instead of waiting.
     """
     ids = visible_device_ids(device_count, env)
-    if len(ids) <= 1:
-        return None  # no GPU, or exactly one (SLURM gave us ours): nothing to choose
+    if not ids or (len(ids) == 1 and scheduler_assigned(env)):
+        return None  # no GPU, or the one the scheduler gave this job: nothing to share out
     slots = slots_per_device(env) if slots is None else slots
     lock_dir = Path(lock_dir) if lock_dir is not None else default_lock_dir(env)
     lock_dir.mkdir(parents=True, exist_ok=True)

@@ -77,6 +77,8 @@ def _process_alive(pid: int) -> bool:
 
 
 def _live(progress: dict) -> bool:
+    if progress.get("state", "running") != "running":
+        return False  # the process said it stopped (failed, stopped on request, finished)
     if progress.get("host") == socket.gethostname():
         return _process_alive(int(progress["pid"]))
     return time.time() - progress.get("updated", 0) < STALE_AFTER_S

@@ -25,7 +25,10 @@ beside ``device``, has three switches:
 Defaults: ``bf16`` + ``channels_last`` on CUDA, ``fp32`` without either on CPU; ``compile``
 and ``cuda_graphs`` are off unless asked for. On CUDA the SGD / Adam / AdamW optimizers are
 also built with ``fused=True`` (:func:`optimizer_options`), and a job that is not
-``--deterministic`` lets cuDNN autotune its convolutions (:func:`configure_cuda`).
+``--deterministic`` lets cuDNN autotune its convolutions (:func:`configure_cuda`). SGD in a
+gradual-unfreezing run is the exception: ``foreach`` instead of ``fused`` (see
+:func:`optimizer_options`). A resumed optimizer keeps the implementation this process chose
+and its buffers take their parameters' memory layout (:func:`load_optimizer_state`).
 
 These are *execution* settings, like the device: they are not part of a run's config, so
 they never change its run id. But bf16 results differ numerically from fp32 ones (about
@@ -153,18 +156,73 @@ class FastPath:
         return asdict(self)
 
 
-def optimizer_options(device: torch.device, kind: str, cuda_graphs: bool = False) -> dict:
+def optimizer_options(device: torch.device, kind: str, cuda_graphs: bool = False,
+                      trainable_set_changes: bool = False) -> dict:
     """Extra keyword arguments of the optimizer constructor: ``fused=True`` on CUDA, and
     for Adam/AdamW under CUDA graphs ``capturable=True`` (step counters on the device).
 
     The fused kernels skip parameters whose ``grad`` is ``None`` as the for-loop ones do, so
     frozen blocks still get no update, no weight decay and no optimizer state.
+
+    Except SGD in a run whose trainable set grows mid-run (``trainable_set_changes``:
+    gradual unfreezing): it gets ``foreach=True`` instead. PyTorch's fused SGD creates
+    momentum buffers only when *every* parameter of the step lacks one, so the first step
+    after a block unfreezes (head with buffers, block without) raises ``TypeError``.
+    foreach SGD starts each new buffer as PyTorch's reference SGD does (``buf = grad``, the
+    update includes weight decay) and matches the for-loop SGD bit for bit on the CPU
+    (tests/training/test_fused_optimizers.py); zero buffers created at the unfreeze would
+    equal it only while ``dampening == 0``. Adam/AdamW keep ``fused``: their state is
+    created per parameter.
     """
     if device.type == "cuda" and kind in ("sgd", "adam", "adamw"):
+        if kind == "sgd" and trainable_set_changes:
+            return {"foreach": True}
         if cuda_graphs and kind in ("adam", "adamw"):
             return {"fused": True, "capturable": True}
         return {"fused": True}
     return {}
+
+
+# Keys of an optimizer's param groups that choose its implementation, not its arithmetic.
+IMPLEMENTATION_KEYS = ("fused", "foreach", "capturable", "differentiable")
+
+
+def load_optimizer_state(optimizer: torch.optim.Optimizer, state: dict) -> None:
+    """``optimizer.load_state_dict(state)`` for a resume, possibly on another device.
+
+    ``load_state_dict`` takes every group setting from the checkpoint, the implementation
+    flags included: a CPU-written state would turn a CUDA job's fused SGD into foreach, and
+    a checkpoint of an older build could bring ``fused=True`` back into a gradual-unfreezing
+    run. The flags this process chose (:func:`optimizer_options`) are kept, and the buffers
+    take their parameters' layout (:func:`match_state_layout`).
+    """
+    chosen = [{k: group[k] for k in IMPLEMENTATION_KEYS if k in group} for group in optimizer.param_groups]
+    optimizer.load_state_dict(state)
+    for group, flags in zip(optimizer.param_groups, chosen, strict=True):
+        group.update(flags)
+    match_state_layout(optimizer)
+
+
+def match_state_layout(optimizer: torch.optim.Optimizer) -> int:
+    """Give every optimizer buffer shaped like its parameter the parameter's memory layout
+    (strides); return how many were converted.
+
+    Fused kernels walk a parameter, its gradient and its buffers as flat memory of one
+    layout; a buffer whose strides differ (a checkpoint written by a contiguous CPU run,
+    resumed by a channels_last CUDA run) would be updated element against the wrong
+    element, silently. ``Optimizer.load_state_dict`` keeps the saved strides, so a resume
+    calls this after it (:func:`load_optimizer_state`). Values are unchanged.
+    """
+    converted = 0
+    for group in optimizer.param_groups:
+        for param in group["params"]:
+            state = optimizer.state.get(param, {})
+            for key, value in state.items():
+                if (torch.is_tensor(value) and value.shape == param.shape
+                        and value.stride() != param.stride()):
+                    state[key] = torch.empty_like(param, dtype=value.dtype).copy_(value)
+                    converted += 1
+    return converted
 
 
 def compile_cache_dir(env=None) -> Path:

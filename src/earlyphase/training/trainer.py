@@ -50,7 +50,7 @@ from earlyphase.interventions import build_interventions
 from earlyphase.interventions.base import TrainingData
 from earlyphase.operations.atomic import atomic_path
 from earlyphase.runs import build_run_model
-from earlyphase.training.acceleration import FastPath, optimizer_options
+from earlyphase.training.acceleration import FastPath, load_optimizer_state, optimizer_options
 from earlyphase.training.batches import BatchStream, Normalizer, stream_generator, to_nchw_tensor
 from earlyphase.training.checkpoint_writer import CheckpointWriter
 from earlyphase.training.device import pick_device
@@ -95,10 +95,11 @@ def pausing_at(point: str) -> bool:
 
 
 def build_optimizer(config: dict, model: torch.nn.Module, device: torch.device | None = None,
-                    cuda_graphs: bool = False) -> torch.optim.Optimizer:
+                    cuda_graphs: bool = False, trainable_set_changes: bool = False) -> torch.optim.Optimizer:
     params = list(model.parameters())
     kind, lr, wd = config["optimizer"], config["lr"], config["weight_decay"]
-    fused = optimizer_options(device or torch.device("cpu"), kind, cuda_graphs)  # fused=True on CUDA
+    # fused=True on CUDA (foreach for SGD when blocks unfreeze mid-run)
+    fused = optimizer_options(device or torch.device("cpu"), kind, cuda_graphs, trainable_set_changes)
     if kind == "sgd":
         return torch.optim.SGD(params, lr=lr, momentum=config["momentum"], weight_decay=wd, **fused)
     if kind == "adamw":
@@ -139,6 +140,7 @@ class Trainer:
         self.clock = clock
         self._last_checkpoint = clock()
         self.stop_requested = False  # set by a signal handler (cli): checkpoint, then stop
+        self._progress: RunProgress | None = None
         self.writer = CheckpointWriter(self.run_dir / CHECKPOINT_NAME,
                                        during_write=lambda state: pause_point(f"checkpoint:{state['step']}"))
         self.progress = progress
@@ -162,7 +164,8 @@ class Trainer:
         self.model = build_run_model(config).to(self.device)
         self.fast.prepare_model(self.model)  # channels_last
         self.train_forward = self.fast.training_forward(self.model)  # model, or torch.compile'd
-        self.optimizer = build_optimizer(config, self.model, self.device, self.fast.cuda_graphs)
+        self.optimizer = build_optimizer(config, self.model, self.device, self.fast.cuda_graphs,
+                                         any(iv.changes_trainable_set for iv in self.interventions))
         for intervention in self.interventions:
             intervention.setup(self.model, self.optimizer)
         self.probes = self._build_probes() if config.get("probe") else None
@@ -268,6 +271,8 @@ class Trainer:
         kills the process there knows which checkpoint it leaves)."""
         if pausing_at(point):
             self.writer.wait()
+            if self._progress is not None:
+                self._progress.flush()  # the progress file of this step is on disk too
         pause_point(point)
 
     def try_resume(self) -> bool:
@@ -282,7 +287,8 @@ class Trainer:
         self.model.load_state_dict(state["model"])
         for name, param in self.model.named_parameters():
             param.requires_grad_(state["requires_grad"][name])
-        self.optimizer.load_state_dict(state["optimizer"])
+        # this process's fused/foreach choice; buffers in the parameters' layout
+        load_optimizer_state(self.optimizer, state["optimizer"])
         for intervention, iv_state in zip(self.interventions, state["interventions"], strict=True):
             intervention.load_state_dict(iv_state)
         if self.probes is not None:
@@ -311,7 +317,10 @@ class Trainer:
     def _update(self, inputs: torch.Tensor, targets: torch.Tensor, capturing: bool = False) -> None:
         """Forward, loss and penalties, backward, optimizer step, and the device-side
         loss/accuracy sums: tensor work only, so that it can be captured in a CUDA graph."""
-        with self.fast.autocast(self.device, cache=not capturing):  # bf16 on the fast path
+        # bf16 on the fast path. Under CUDA graphs the weight-cast cache is off for the eager
+        # warm-up steps too: a compiled forward then sees one autocast state, not two (which
+        # would recompile it inside the stream capture).
+        with self.fast.autocast(self.device, cache=not (capturing or self.fast.cuda_graphs)):
             logits = self.train_forward(inputs)
             loss = F.cross_entropy(logits, targets)
             objective = loss
@@ -328,11 +337,13 @@ class Trainer:
 
     def _flush_log(self) -> bool:
         """Record the mean loss/accuracy since the last flush; False when it is not finite."""
-        mean_loss = (self._loss_sum / max(self._seen, 1)).item()
+        # One host read of both sums (one sync per flush; the sync check counts them).
+        loss_sum, correct = torch.stack([self._loss_sum, self._correct.double()]).tolist()
+        mean_loss = loss_sum / max(self._seen, 1)
         self.log_rows.append({
             "step": self.step,
             "loss": mean_loss,
-            "accuracy": self._correct.item() / max(self._seen, 1),
+            "accuracy": correct / max(self._seen, 1),
             "lr": self.optimizer.param_groups[0]["lr"],
             "trainable_params": sum(p.numel() for p in self.model.parameters() if p.requires_grad),
         })
@@ -348,6 +359,23 @@ class Trainer:
         if not resumed and self.probes is not None:
             self._maybe_probe()  # the state at initialization (step 0)
         progress = RunProgress(self.run_dir, total, start_step=self.step, show=self.progress)
+        self._progress = progress
+        try:
+            self._loop(progress, total)
+        except RunInterrupted:
+            raise
+        except Exception:
+            progress.close("failed")  # the progress file stops saying "running" at once
+            raise
+        self.writer.wait()  # a checkpoint still in flight must not outlive final/
+        if self.status["status"] == "running":
+            self.status = {"status": "completed", "diverged_at": None}
+        progress.close(self.status["status"])
+        self.status["steps"] = self.step
+        self.write_final()
+        return self.status
+
+    def _loop(self, progress: RunProgress, total: int) -> None:
         while self.step < total:
             self.train_step()
             progress.advance()
@@ -366,13 +394,6 @@ class Trainer:
                 progress.close("stopped")
                 raise RunInterrupted(f"stopped on request after step {self.step}; its checkpoint "
                                      f"{self.run_dir / CHECKPOINT_NAME} is saved, a rerun resumes")
-        self.writer.wait()  # a checkpoint still in flight must not outlive final/
-        if self.status["status"] == "running":
-            self.status = {"status": "completed", "diverged_at": None}
-        progress.close(self.status["status"])
-        self.status["steps"] = self.step
-        self.write_final()
-        return self.status
 
     def execution(self) -> dict:
         """How this process executed the run (not part of the run id; see acceleration.py)."""
