@@ -11,7 +11,8 @@ from earlyphase import runs
 from earlyphase.data.loaders import load_clean
 from earlyphase.data.validation_split import validation_split
 from earlyphase.experiments import fisher
-from earlyphase.records.aggregate import run_record
+from earlyphase.records.aggregate import run_row
+from earlyphase.records.run_record import RunRecord
 from earlyphase.training.evaluate import accuracy, evaluate_run
 from earlyphase.training.trainer import Trainer, train_run
 
@@ -50,7 +51,7 @@ def test_the_evaluation_measures_the_held_out_images(tmp_path, held_out_config, 
     expected = accuracy(model.eval(), np.asarray(images)[val_idx], labels[val_idx], checkpoint["normalizer"],
                         torch.device("cpu"), 64)
     assert val["accuracy"] == pytest.approx(expected)
-    record = run_record(tmp_path / "run" / "final", out)
+    record = run_row(RunRecord(tmp_path / "run" / "final", out))
     assert record["val_acc"] == pytest.approx(expected) and record["id_acc"] != record["val_acc"]
 
 
