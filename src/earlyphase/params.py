@@ -1,7 +1,9 @@
 """Load, merge and validate ``params.yaml`` before any job starts.
 
 Validation has two layers: the JSON schema (``workflow/schemas/params.schema.yaml``)
-rejects unknown keys, wrong types and out-of-range values; the semantic checks below
+rejects unknown keys, wrong types and out-of-range values (its lists of names, such as the
+probes or the penalty kinds, come from the code's registries when it is loaded:
+:data:`SCHEMA_REGISTRIES`); the semantic checks below
 reject settings that are well-typed but contradictory (an experiment naming an unknown
 setup, a corruption the data set does not have, a probe metric batch larger than the probe
 points, gradual unfreezing that could never finish within the run); NaN and infinite
@@ -22,6 +24,7 @@ import copy
 import difflib
 import math
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -138,6 +141,71 @@ def _value_at(node, parts: list):
     return node
 
 
+def _dataset_names() -> list[str]:
+    from earlyphase.data.registry import DATASETS
+
+    return list(DATASETS)
+
+
+def _model_names() -> list[str]:
+    from earlyphase.models import MODELS
+
+    return list(MODELS)
+
+
+def _probe_names() -> list[str]:
+    from earlyphase.probes.registry import probe_names
+
+    return list(probe_names())
+
+
+def _stabilization_metrics() -> list[str]:
+    from earlyphase.selection.stabilization import METRICS
+
+    return list(METRICS)
+
+
+def _penalty_kinds() -> list[str]:
+    from earlyphase.interventions.gradient_penalty import KINDS
+
+    return list(KINDS)
+
+
+# The registries the schema's ``x-registry: <name>`` enums are filled from, read when the schema
+# is loaded (so a probe, model or penalty registered in code is a valid name at once).
+SCHEMA_REGISTRIES: dict[str, Callable[[], list[str]]] = {
+    "datasets": _dataset_names,
+    "models": _model_names,
+    "probes": _probe_names,
+    "stabilization_metrics": _stabilization_metrics,
+    "penalty_kinds": _penalty_kinds,
+}
+
+
+def _fill_registry_enums(node, key: str = "") -> None:
+    """Replace every ``x-registry: <name>`` of the schema by ``enum: [the registry's names]``."""
+    if isinstance(node, dict):
+        if "x-registry" in node:
+            name = node.pop("x-registry")
+            if name not in SCHEMA_REGISTRIES:
+                raise ValueError(f"{SCHEMA_PATH}: {key or '(top level)'}: unknown x-registry {name!r}; "
+                                 f"known: {', '.join(SCHEMA_REGISTRIES)}")
+            node["enum"] = SCHEMA_REGISTRIES[name]()
+        for name, child in node.items():
+            _fill_registry_enums(child, f"{key}.{name}" if key else str(name))
+    elif isinstance(node, list):
+        for i, child in enumerate(node):
+            _fill_registry_enums(child, f"{key}.{i}")
+
+
+def params_schema() -> dict:
+    """The JSON schema of params.yaml, its registry enums filled in."""
+    with open(SCHEMA_PATH) as handle:
+        schema = yaml.safe_load(handle)
+    _fill_registry_enums(schema)
+    return schema
+
+
 def _schema_errors(config: dict, required: bool = True) -> list[tuple[list, str]]:
     """Each schema violation as (the key path that holds it, ``key: reason``)."""
     try:
@@ -149,9 +217,7 @@ def _schema_errors(config: dict, required: bool = True) -> list[tuple[list, str]
         print("earlyphase: jsonschema is not installed; params.yaml checked without its JSON schema "
               "(semantic checks only)", file=sys.stderr)
         return []
-    with open(SCHEMA_PATH) as handle:
-        schema = yaml.safe_load(handle)
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = jsonschema.Draft202012Validator(params_schema())
     problems = []
     for error in sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path)):
         parts = list(error.absolute_path)
@@ -279,7 +345,6 @@ def _preset_target_errors(config: dict) -> list[str]:
 
 
 def _semantic_errors(config: dict) -> list[str]:
-    # Imported lazily: the schema check alone needs neither torch nor the models.
     from earlyphase.models import setup_options
     from earlyphase.runs import blocks_of, total_steps
 

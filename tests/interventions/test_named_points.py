@@ -8,6 +8,7 @@ import torch
 
 from earlyphase import interventions, runs
 from earlyphase.interventions.base import Intervention, TrainingData
+from earlyphase.interventions.registration import Registration
 from earlyphase.training.acceleration import FastPath
 from earlyphase.training.trainer import Trainer
 
@@ -28,10 +29,12 @@ class FirstBatchOnly(Intervention):
 
 def test_a_registered_intervention_chooses_batches_and_disables_compile(monkeypatch, smoke_params,
                                                                         tmp_path, shapes_clean_dir):
-    monkeypatch.setitem(interventions.INTERVENTIONS, "first_batch_only",
-                        lambda cfg: FirstBatchOnly() if cfg.get("first_batch_only") else None)
-    config = {**runs.resolve_run(smoke_params, "cifar10-simplecnn", 0, steps=3).config,
-              "first_batch_only": True, "batch_size": 16}
+    monkeypatch.setitem(interventions.INTERVENTIONS, "first_batch_only", Registration(
+        run_config=lambda on, config, run: {"first_batch_only": True} if on else {},
+        id_tag=lambda cfg: "first_batch" if cfg.get("first_batch_only") else "",
+        build=lambda cfg: FirstBatchOnly() if cfg.get("first_batch_only") else None))
+    config = {**runs.resolve_run(smoke_params, "cifar10-simplecnn", 0, steps=3, first_batch_only=True).config,
+              "batch_size": 16}
     fast = FastPath(precision="fp32", channels_last=False, compile=True, compile_backend="aot_eager")
     trainer = Trainer(config, tmp_path / "run", shapes_clean_dir, progress=False, fast=fast, device="cpu")
     (toy,) = [iv for iv in trainer.interventions if isinstance(iv, FirstBatchOnly)]

@@ -3,12 +3,15 @@ wall clock on G GPUs, from a reference file written the way the benchmark writes
 
 from __future__ import annotations
 
+import ast
 import json
+from pathlib import Path
 
 import pytest
 
 from earlyphase.cli import main
 from earlyphase.experiments import experiment_runs
+from earlyphase.operations import cost
 from earlyphase.operations.cost import StepCosts, checkpoint_bytes, estimate
 
 
@@ -90,3 +93,12 @@ def test_cost_cli_prints_gpu_hours_and_wall_clock_on_g_gpus(tmp_path, capsys):
     assert "wall h (G=2)" in text and "start-up 12 s per training job" in text
     (row,) = [line for line in text.splitlines() if line.startswith("table1 ")]
     assert len(row.split()) == 14  # the target and 13 numbers
+
+
+def test_the_cost_model_names_no_experiment():
+    """Each experiment's estimate lives with its declaration (``Artifact.extra_costs``); the
+    cost model reads the registry and knows no experiment module."""
+    tree = ast.parse(Path(cost.__file__).read_text())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert "earlyphase.experiments" in imported
+    assert not [m for m in imported if m.startswith("earlyphase.experiments.")]

@@ -3,30 +3,25 @@ Algorithm 2 and the reports all agree with it."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import yaml
 
 from earlyphase.operations import cost
+from earlyphase.params import params_schema
 from earlyphase.probes import registry
 from earlyphase.probes.suite import ProbeSuite
 from earlyphase.selection import stabilization
 
-SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "params.schema.yaml"
 
-
-def _schema() -> dict:
-    return yaml.safe_load(SCHEMA.read_text())
-
-
-def test_schema_probe_enum_equals_the_registry():
-    enum = _schema()["properties"]["probe"]["properties"]["probes"]["items"]["enum"]
-    assert enum == list(registry.probe_names())
+def test_schema_probe_enums_are_the_registry():
+    """Generated when the schema is loaded (tests/pipeline/test_schema_registries.py)."""
+    schema = params_schema()
+    experiments = schema["properties"]["experiments"]["properties"]
+    assert schema["properties"]["probe"]["properties"]["probes"]["items"]["enum"] == list(registry.probe_names())
+    assert experiments["appendix_sharpness"]["properties"]["probes"]["items"]["enum"] == list(registry.probe_names())
 
 
 def test_schema_stabilization_metrics_are_algorithm2_probes():
-    experiments = _schema()["properties"]["experiments"]["properties"]
+    experiments = params_schema()["properties"]["experiments"]["properties"]
     enum = experiments["stabilization"]["properties"]["metrics"]["items"]["enum"]
     assert enum == list(stabilization.METRICS)
     assert set(enum) <= set(registry.probe_names())

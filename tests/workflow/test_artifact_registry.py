@@ -95,6 +95,40 @@ def test_a_toy_artifact_appears_in_rule_all_and_cost(toy_registered, smoke_param
     assert tallies["toy_sweep"].steps == toy_run.config["total_steps"]
 
 
+def test_an_artifacts_cost_hook_is_counted_when_it_is_configured(toy_registered, smoke_params):
+    """Work that is not a training run is priced by a hook the declaration carries; `cost`
+    calls it only when the artifact's section is configured."""
+
+    def toy_jobs(config, ledger):
+        for _ in range(2):
+            if ledger.count_job(("toy", 1)):  # the same job twice is counted once
+                ledger.add_packed_job("fcn", 3600.0, 0.0)
+
+    jobs_before = estimate(smoke_params, ["all"], StepCosts(None))["all"].jobs
+    module = types.ModuleType("toy_jobs")
+    module.ARTIFACTS = (Artifact(name="toy_jobs", outputs={"pdf": "toy_jobs.pdf"}, shown=("pdf",), tables=(),
+                                 config_key="table1", render=_toy_render, caption="Toy.", category="Test",
+                                 extra_costs={"toy_jobs": toy_jobs}),)
+    registry.register(module)
+    assert cost_parts(smoke_params)["toy_jobs"] == ["+toy_jobs"]
+    tally = estimate(smoke_params, ["toy_jobs", "all"], StepCosts(None))
+    assert (tally["toy_jobs"].jobs, tally["toy_jobs"].gpu_jobs) == (1, 1)
+    assert tally["toy_jobs"].seconds_train == pytest.approx(3600.0)  # K = 1: f = 1
+    assert tally["all"].jobs == jobs_before + 1  # `all` includes it
+    unconfigured = {**smoke_params, "experiments": {k: v for k, v in smoke_params["experiments"].items()
+                                                    if k != "table1"}}
+    assert estimate(unconfigured, ["toy_jobs"], StepCosts(None))["toy_jobs"].jobs == 0
+
+
+def test_an_extra_cost_name_belongs_to_one_artifact(toy_registered):
+    clash = types.ModuleType("clash")
+    clash.ARTIFACTS = (Artifact(name="clash", outputs={"pdf": "x.pdf"}, shown=(), tables=(), config_key="table1",
+                                render=_toy_render, caption="", category="", extra_costs={"chosen": print}),)
+    with pytest.raises(ValueError, match="extra cost 'chosen' of artifact 'clash' is declared by "
+                                         "'table_stabilization' too"):
+        registry.register(clash)
+
+
 def test_registering_a_name_twice_is_an_error(toy_registered):
     clash = types.ModuleType("clash")
     clash.ARTIFACTS = (Artifact(name="toy_sweep", outputs={"pdf": "x.pdf"}, shown=(), tables=(),

@@ -65,6 +65,13 @@ if DeploymentMethod.CONDA not in workflow.deployment_settings.deployment_method:
 # K GPU jobs per device (earlyphase.operations.gpu_pool); an exported $EARLYPHASE_GPU_SLOTS wins.
 os.environ.setdefault("EARLYPHASE_GPU_SLOTS", str(config.get("gpu_slots", 1)))
 
+# The header every GPU job (train, evaluate, probe_checkpoint) shares: it asks the scheduler
+# for one thread, one GPU and 8 GB, and each rule adds its runtime (minutes); its `run`
+# wildcard is a run id (setup/variant/seedN).
+GPU_JOB_THREADS = 1
+GPU_JOB_RESOURCES = {"gpu": 1, "mem_mb": 8000}
+RUN_ID_PATTERN = r"[^/]+/[^/]+/seed\d+"
+
 DATA = config["paths"]["data"]
 RESULTS = config["paths"]["results"]
 FIGURES = config["paths"]["figures"]

@@ -11,13 +11,12 @@ rule evaluate:
     log:
         f"{RESULTS}/logs/evaluate/{{run}}-{{evaltag}}.log",
     wildcard_constraints:
-        run=r"[^/]+/[^/]+/seed\d+",
+        run=RUN_ID_PATTERN,
     conda:
         CONDA_ENV
-    threads: 1
+    threads: GPU_JOB_THREADS
     resources:
-        gpu=1,
-        mem_mb=8000,
+        **GPU_JOB_RESOURCES,
         runtime=60,
     params:
         corruptions=lambda w: ",".join(eval_spec(w.run)["corruptions"]),

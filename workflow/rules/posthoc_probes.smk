@@ -29,14 +29,13 @@ rule probe_checkpoint:
     log:
         f"{RESULTS}/logs/posthoc/{{run}}-{{tag}}.log",
     wildcard_constraints:
-        run=r"[^/]+/[^/]+/seed\d+",
+        run=RUN_ID_PATTERN,
         tag=r"probe-[0-9a-f]{8}",
     conda:
         CONDA_ENV
-    threads: 1
+    threads: GPU_JOB_THREADS
     resources:
-        gpu=1,
-        mem_mb=8000,
+        **GPU_JOB_RESOURCES,
         runtime=60,
     params:
         settings=lambda w: json.dumps(POSTHOC_SPECS[w.tag]),

@@ -9,13 +9,12 @@ rule train:
     log:
         train_log_path(RESULTS, "{run}"),
     wildcard_constraints:
-        run=r"[^/]+/[^/]+/seed\d+",
+        run=RUN_ID_PATTERN,
     conda:
         CONDA_ENV
-    threads: 1
+    threads: GPU_JOB_THREADS
     resources:
-        gpu=1,
-        mem_mb=8000,
+        **GPU_JOB_RESOURCES,
         runtime=720,
     params:
         config=lambda w: json.dumps(RUNS[w.run].config),

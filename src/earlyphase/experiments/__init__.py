@@ -10,7 +10,8 @@ artifacts it feeds:
 * ``CONFIG_KEY`` (optional): the ``experiments.<key>`` section it reads (default: the
   module name); an experiment whose section is missing has no runs;
 * ``ARTIFACTS`` (optional): a tuple of :class:`~earlyphase.experiments.artifact.Artifact`,
-  the tables and figures made from it (name, outputs, report function, caption, ...).
+  the tables and figures made from it (name, outputs, report function, caption, the cost
+  hooks of work that is not a training run, ...).
 
 The modules are found by listing the package (as RobustBench builds its leaderboards from
 its model records), so adding an artifact is its experiment module here, its report module
@@ -49,6 +50,10 @@ def register(module: ModuleType, name: str | None = None) -> None:
     for artifact in getattr(module, "ARTIFACTS", ()):
         if artifact.name in ARTIFACTS and ARTIFACTS[artifact.name] is not artifact:
             raise ValueError(f"artifact {artifact.name!r} is declared twice")
+        for cost in artifact.extra_costs:  # `cost` finds a hook by its name
+            others = [a.name for a in ARTIFACTS.values() if cost in a.extra_costs and a.name != artifact.name]
+            if others:
+                raise ValueError(f"extra cost {cost!r} of artifact {artifact.name!r} is declared by {others[0]!r} too")
         ARTIFACTS[artifact.name] = artifact
 
 

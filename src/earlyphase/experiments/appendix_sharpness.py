@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from earlyphase.experiments import table1
 from earlyphase.experiments.artifact import Artifact
+from earlyphase.probes.posthoc import posthoc_settings
 from earlyphase.report import appendix_sharpness_ood as appendix_sharpness_ood_report
 
 
@@ -20,6 +21,14 @@ def posthoc_runs(config: dict) -> list:
     return [(run, labels) for run, labels in table1.runs(config) if run.setup in setups]
 
 
+def posthoc_cost(config: dict, ledger) -> None:
+    """Cost hook (:class:`earlyphase.operations.cost.Ledger`): one post-hoc probe job per
+    probed final model."""
+    settings = posthoc_settings(config, config["experiments"]["appendix_sharpness"])
+    for run, _ in posthoc_runs(config):
+        ledger.add_probe_job(run.config, settings)
+
+
 ARTIFACTS = (
     Artifact(
         name="appendix_sharpness_ood",
@@ -28,7 +37,7 @@ ARTIFACTS = (
         tables=("table1_runs.parquet", "appendix_sharpness.parquet"),
         config_key="appendix_sharpness",
         run_sets=("table1",),
-        extra_costs=("posthoc",),
+        extra_costs={"posthoc": posthoc_cost},
         render=appendix_sharpness_ood_report.render,
         caption=(
             "**Final-solution curvature vs OOD accuracy (Liu & Gurevych arXiv v1, Appendix C, "

@@ -3,8 +3,9 @@
 An experiment module lists the artifacts it feeds in a module attribute ``ARTIFACTS``
 (a tuple of :class:`Artifact`); :mod:`earlyphase.experiments` collects them. The Snakefile
 (``rule all``, one report rule per artifact, local rules, report captions), the cost model
-(``python -m earlyphase cost``), ``python -m earlyphase report`` and the tests read these
-declarations and nothing else, so an artifact is declared exactly once.
+(``python -m earlyphase cost``, with the cost hooks declared here), ``python -m earlyphase
+report`` and the tests read these declarations and nothing else, so an artifact is declared
+exactly once.
 
 The artifacts are those of Liu & Gurevych (Tables 1 and 2, Figures 1-3, arXiv v1
 Appendix C/E.1 and the stabilization table) and of the companion papers: Jastrzebski et
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from earlyphase.experiments.claim import Claim
 
@@ -22,6 +24,9 @@ from earlyphase.experiments.claim import Claim
 Render = Callable[..., None]
 # tables -> the tidy frame a DVC plot draws (one row per point).
 PlotData = Callable[[list], object]
+# (config, ledger) -> None: adds work that is not a training run of the run sets to the cost
+# estimate, through an earlyphase.operations.cost.Ledger (not imported: cost reads this package).
+CostHook = Callable[[dict, Any], None]
 # What a table's metrics file gives per cell; columns whose name contains "verdict" come too.
 HEADLINE = ("id_mean", "ood_mean", "n_seeds")
 
@@ -43,9 +48,11 @@ class Artifact:
     ``run_sets``  experiments (modules of :mod:`earlyphase.experiments`) whose training runs
                   the artifact needs; empty: the module that declares it. Whether their
                   runs are evaluated is the module's ``EVALUATED``.
-    ``extra_costs``  named estimators of :mod:`earlyphase.operations.cost` for work that is not a
-                  training run of a run set (post-hoc probes, phase-diagram jobs, the
-                  data-dependent stabilization runs).
+    ``extra_costs``  name -> cost hook, for work that is not a training run of a run set
+                  (post-hoc probes, phase-diagram jobs, runs that depend on earlier results);
+                  each hook lives in the experiment module it describes, and
+                  ``python -m earlyphase cost`` calls it when the artifact is configured.
+                  Names are unique across artifacts; ``cost all`` counts each once.
     ``render``    the report function (``earlyphase.report.<module>.render``).
     ``caption``   the figure/table caption of the Snakemake report (reStructuredText).
     ``category``  its section in the Snakemake report.
@@ -68,7 +75,7 @@ class Artifact:
     caption: str
     category: str
     run_sets: tuple[str, ...] = ()
-    extra_costs: tuple[str, ...] = field(default=())
+    extra_costs: dict[str, CostHook] = field(default_factory=dict)
     metric_keys: tuple[str, ...] = ()
     metric_values: tuple[str, ...] = HEADLINE
     plot_data: PlotData | None = None

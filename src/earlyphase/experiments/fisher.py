@@ -138,3 +138,16 @@ def static_small_lr_runs(config: dict, parts=SMALL_LR_PARTS) -> list:
 def assumed_eta_star_scale(config: dict) -> float:
     """What the cost model assumes for eta* before the grid ran: the setup's reference lr."""
     return 1.0
+
+
+def runs_after_eta_star_cost(runs_after_eta_star, evaluated: bool):
+    """The cost hook (:class:`earlyphase.operations.cost.Ledger`) of an experiment's runs at
+    eta* x ``small_lr_scale``. eta* is known only once the LR grid has run, so they are counted
+    at :func:`assumed_eta_star_scale` (whose small-LR Baseline is then a grid run, counted once)."""
+
+    def add(config: dict, ledger) -> None:
+        for run, _ in runs_after_eta_star(config, assumed_eta_star_scale(config)):
+            if ledger.add_run(run, evaluated):
+                ledger.tally.unknown_eta_runs += 1
+
+    return add

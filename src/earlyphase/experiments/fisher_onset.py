@@ -8,7 +8,13 @@ epochs is step E x steps_per_epoch + 1, the convention of Table 2's delays.
 from __future__ import annotations
 
 from earlyphase.experiments.artifact import Artifact
-from earlyphase.experiments.fisher import after_eta_star, grid_runs, small_lr_runs, static_small_lr_runs
+from earlyphase.experiments.fisher import (
+    after_eta_star,
+    grid_runs,
+    runs_after_eta_star_cost,
+    small_lr_runs,
+    static_small_lr_runs,
+)
 from earlyphase.report import fisher_onset as fisher_onset_report
 
 CONFIG_KEY = "fisher"
@@ -36,7 +42,7 @@ ARTIFACTS = (
         shown=("png",),
         tables=("fisher_onset_runs.parquet",),
         config_key="fisher",
-        extra_costs=("fisher_onset_at_eta_star",),
+        extra_costs={"fisher_onset_at_eta_star": runs_after_eta_star_cost(runs_after_eta_star, EVALUATED)},
         render=fisher_onset_report.render,
         caption=(
             "**Fisher penalty onset (Jastrzebski et al., Figure 3).** Final test and CIFAR-10-C accuracy of "

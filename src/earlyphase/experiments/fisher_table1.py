@@ -9,7 +9,13 @@ workflow adds once the checkpoint has chosen eta* (none with ``small_lr_from: re
 from __future__ import annotations
 
 from earlyphase.experiments.artifact import Artifact
-from earlyphase.experiments.fisher import after_eta_star, grid_runs, small_lr_runs, static_small_lr_runs
+from earlyphase.experiments.fisher import (
+    after_eta_star,
+    grid_runs,
+    runs_after_eta_star_cost,
+    small_lr_runs,
+    static_small_lr_runs,
+)
 from earlyphase.report import fisher_table1 as fisher_table1_report
 
 CONFIG_KEY = "fisher"
@@ -32,7 +38,7 @@ ARTIFACTS = (
         shown=("csv",),
         tables=("fisher_table1_runs.parquet", "fisher_table1_log-probes.parquet"),
         config_key="fisher",
-        extra_costs=("fisher_table1_at_eta_star",),
+        extra_costs={"fisher_table1_at_eta_star": runs_after_eta_star_cost(runs_after_eta_star, EVALUATED)},
         render=fisher_table1_report.render,
         caption=(
             "**Fisher explosion, Table 1 row (Jastrzebski et al., seed 003).** SimpleCNN on CIFAR-10 without "

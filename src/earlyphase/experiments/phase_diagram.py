@@ -9,6 +9,7 @@ a short hash of everything else, as run ids do).
 from __future__ import annotations
 
 from earlyphase.experiments.artifact import Artifact
+from earlyphase.probes.spec import FORWARD
 from earlyphase.report import phase_diagram as phase_diagram_report
 from earlyphase.runs import DATASET_SHAPES, clean_data_spec, short_hash
 
@@ -42,6 +43,22 @@ def jobs(config: dict) -> dict[str, dict]:
     return out
 
 
+def jobs_cost(config: dict, ledger) -> None:
+    """Cost hook (:class:`earlyphase.operations.cost.Ledger`): per c value of a job, ``steps``
+    SGD steps of ``batch_size`` and, at every step and the start, a sharpness
+    (``power_iters`` Hessian-vector products on ``n_sharpness`` points, 2 training steps per
+    128 points each) plus a loss pass. Rough: the FCN's width is not scaled."""
+    step = ledger.costs.step_seconds("fcn", 128, 1.0)
+    for tag, job in jobs(config).items():
+        if not ledger.count_job(("fcn", tag)):
+            continue
+        n = len(job["cs"])
+        train_s = n * job["steps"] * job["batch_size"] / 128.0 * step
+        measure = 2.0 * job["power_iters"] * job["n_sharpness"] / 128.0 + FORWARD * job["n_sharpness"] / 128.0
+        probe_s = n * (job["steps"] + 1) * measure * step
+        ledger.add_packed_job("fcn", train_s, probe_s)
+
+
 ARTIFACTS = (
     Artifact(
         name="phase_diagram",
@@ -50,7 +67,7 @@ ARTIFACTS = (
         shown=("png",),
         tables=("phase_diagram_runs.parquet",),
         config_key="phase_diagram",
-        extra_costs=("fcn_phase_diagram_jobs",),
+        extra_costs={"fcn_phase_diagram_jobs": jobs_cost},
         render=phase_diagram_report.render,
         caption=(
             "**Early-training phase diagram (Kalra & Barkeshli, seed 004).** Bias-free ReLU FCNs trained with "

@@ -29,6 +29,13 @@ def jobs(config: dict) -> dict[str, dict]:
     return out
 
 
+def jobs_cost(config: dict, ledger) -> None:
+    """Cost hook (:class:`earlyphase.operations.cost.Ledger`): the jobs are counted, a few
+    minutes of vectorised CPU work each, no GPU-hours."""
+    for tag in jobs(config):
+        ledger.count_job(("uv", tag))
+
+
 ARTIFACTS = (
     Artifact(
         name="uv_phase_diagram",
@@ -36,7 +43,7 @@ ARTIFACTS = (
         shown=("png", "csv"),
         tables=("uv_phase_diagram.parquet",),
         config_key="uv_model",
-        extra_costs=("uv_phase_diagram_jobs",),
+        extra_costs={"uv_phase_diagram_jobs": jobs_cost},
         render=uv_phase_diagram_report.render,
         caption=(
             "**The uv model (Kalra & Barkeshli, Figure 7).** Two-layer linear network on one example, GD at "

@@ -52,6 +52,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .base import Intervention
+from .registration import Registration
 
 KINDS = ("fisher", "gp", "gpr", "gpx")
 
@@ -215,3 +216,26 @@ class GradientPenalty(Intervention):
             f"GradientPenalty(kind={self.kind!r}, alpha={self.alpha}, every={self.every}, "
             f"onset_step={self.onset_step}, every_mode={self.every_mode!r}, seed={self.seed})"
         )
+
+
+def _run_config(spec: dict | None, config: dict, run: dict) -> dict:
+    return {"penalty": spec}  # null in every run config without a penalty, as the run ids were made
+
+
+def _id_tag(run_config: dict) -> str:
+    spec = run_config["penalty"]
+    return spec["kind"] if spec else ""
+
+
+def _build(run_config: dict) -> Intervention | None:
+    spec = run_config.get("penalty")
+    if spec is None:
+        return None
+    spec = dict(spec)
+    spec.setdefault("seed", run_config.get("seed", 0))
+    return GradientPenalty(**spec)
+
+
+# run config key ``penalty``: {kind: fisher|gp|gpr|gpx, alpha, every, onset_step, every_mode,
+# seed} or null; ``seed`` defaults to the run's ``seed``
+REGISTRATION = Registration(run_config=_run_config, id_tag=_id_tag, build=_build)

@@ -41,6 +41,7 @@ from torch import nn
 
 from ..models.partition import block_modules, block_parameters, head_parameters
 from .base import Intervention
+from .registration import Registration
 
 
 def unfreeze_steps(L: int, k: int) -> list[int]:
@@ -100,3 +101,25 @@ class GradualUnfreezing(Intervention):
         """Indices of the blocks trainable during ``step``."""
         n = num_unfrozen_blocks(step, L, self.k)
         return list(range(L - n, L))
+
+
+def _run_config(k: int | None, config: dict, run: dict) -> dict:
+    # both keys in every run config (null k: standard training), as the run ids were made
+    return {"gu_k": k, "gu_freeze_bn_stats": config["training"]["freeze_bn_stats"]}
+
+
+def _id_tag(run_config: dict) -> str:
+    k = run_config["gu_k"]
+    return f"gu_k{k}" if k else "std"
+
+
+def _build(run_config: dict) -> Intervention | None:
+    k = run_config.get("gu_k")
+    if k is None:
+        return None
+    return GradualUnfreezing(int(k), freeze_bn_stats=bool(run_config.get("gu_freeze_bn_stats", False)))
+
+
+# run config keys ``gu_k`` (int or null) and ``gu_freeze_bn_stats`` (bool, default false: frozen
+# blocks' BatchNorm stays in train mode)
+REGISTRATION = Registration(run_config=_run_config, id_tag=_id_tag, build=_build)

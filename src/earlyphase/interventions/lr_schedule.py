@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from .base import Intervention
+from .registration import Registration
 
 
 class LRSchedule(Intervention):
@@ -67,3 +68,35 @@ class MultiStepLR(LRSchedule):
     def lr_at(self, step: int) -> float:
         m = bisect.bisect_left(self.milestones_steps, step)  # milestones < step
         return self.lr * self.gamma**m
+
+
+def _run_config(schedule: dict | None, config: dict, run: dict) -> dict:
+    # no schedule given: the setup's learning rate, constant
+    return {"lr_schedule": schedule or {"kind": "constant", "lr": run["lr"]}}
+
+
+def _id_tag(run_config: dict) -> str:
+    kind = run_config["lr_schedule"]["kind"]
+    return "" if kind == "constant" else kind
+
+
+def _build(run_config: dict) -> Intervention | None:
+    spec = run_config.get("lr_schedule")
+    if spec is None:
+        return None
+    spec = dict(spec)
+    kind = spec.pop("kind", "constant")
+    if kind == "constant":
+        return ConstantLR(**spec)
+    if kind == "switch":
+        return SwitchLR(**spec)
+    if kind == "multistep":
+        if "milestones" in spec:
+            spec["milestones_steps"] = spec.pop("milestones")
+        return MultiStepLR(**spec)
+    raise ValueError(f"unknown lr_schedule kind {kind!r}; valid: constant, switch, multistep")
+
+
+# run config key ``lr_schedule``: {kind: constant, lr} | {kind: switch, lr_before, lr_after,
+# switch_step} | {kind: multistep, lr, milestones, gamma} (milestones in steps)
+REGISTRATION = Registration(run_config=_run_config, id_tag=_id_tag, build=_build)

@@ -35,6 +35,7 @@ from torch import nn
 from ..models.partition import block_modules, head_modules
 from ..training.batches import BatchStream
 from .base import Intervention, TrainingData
+from .registration import Registration
 
 __all__ = ["WarmStart", "warm_start_subset", "reset_blocks"]
 
@@ -144,3 +145,30 @@ class WarmStart(Intervention):
         optimizer.state.clear()
         if self.reset_blocks:
             reset_blocks(model, self.reset_blocks, generator=self.seed + _RESET_SEED_OFFSET, init="model")
+
+
+def _run_config(spec: dict | None, config: dict, run: dict) -> dict:
+    return {"warm_start": spec} if spec else {}  # absent without a warm start
+
+
+def _id_tag(run_config: dict) -> str:
+    spec = run_config.get("warm_start")
+    if not spec:
+        return ""
+    tag = f"ws{spec['pretrain_steps']}"
+    if spec.get("reset_blocks"):
+        tag += "-reset" + "_".join(str(b) for b in spec["reset_blocks"])
+    return tag
+
+
+def _build(run_config: dict) -> Intervention | None:
+    spec = run_config.get("warm_start")
+    if not spec:
+        return None
+    return WarmStart(spec["pretrain_steps"], spec["fraction"], spec.get("reset_blocks"),
+                     seed=run_config.get("seed", 0))
+
+
+# run config key ``warm_start``: {pretrain_steps, fraction, reset_blocks} or absent; the subset
+# and the resets are seeded by the run's ``seed``
+REGISTRATION = Registration(run_config=_run_config, id_tag=_id_tag, build=_build)

@@ -42,9 +42,11 @@ weights and optimizer state (the file is written by a background thread,
 :mod:`earlyphase.training.checkpoint_writer`). Start-up: the measured ``startup_seconds`` of the
 pack benchmark's K = 1 row, else :data:`DEFAULT_STARTUP_SECONDS`.
 
-The k chosen by the stabilization heuristic is known only after the probes ran; the
-model counts ``metrics × setups × seeds`` GU runs for it (fewer when choices coincide).
-Likewise eta* of the Fisher experiment: its small-LR runs are counted at the reference lr.
+What a target costs: the training runs of its run sets (shared runs once), plus the work
+its artifact declares in ``extra_costs`` (:class:`~earlyphase.experiments.artifact.Artifact`):
+cost hooks that live with the experiment they describe (post-hoc probes, phase-diagram jobs,
+runs known only after earlier results such as the stabilization-chosen k or eta*) and add
+that work to a :class:`Ledger`. This module holds only the generic model.
 """
 
 from __future__ import annotations
@@ -293,37 +295,106 @@ def checkpoint_bytes(c: dict) -> int:
     return 4 * n * (1 + buffers)
 
 
-def _add_training_job(tally: Tally, config: dict, c: dict, train_s: float, probe_s: float,
-                      costs: StepCosts) -> None:
-    """One training job: its solo GPU work packed K to a device, its start-up and checkpoints."""
-    k = costs.pack
-    factor, measured = costs.pack_factor(c["arch"], k)
-    if not measured:
-        tally.unpacked_archs.add(c["arch"])
-    wall = (train_s + probe_s) * k / factor
-    training = config["training"]
-    minutes, every = training.get("checkpoint_minutes"), training.get("checkpoint_every")
-    n_checkpoints = (int(wall // (60.0 * minutes)) if minutes else 0) + (
-        (c["total_steps"] - 1) // every if every else 0)
-    size = checkpoint_bytes(c)
-    copy_s = n_checkpoints * size / PINNED_COPY_BYTES_PER_S
-    startup = costs.startup_seconds("train")
-    tally.seconds_train += train_s / factor
-    tally.seconds_probe += probe_s / factor
-    tally.seconds_overhead += copy_s / factor + startup / k
-    tally.checkpoints += n_checkpoints
-    tally.checkpoint_bytes += n_checkpoints * size
-    tally.gpu_jobs += 1
-    tally.longest_job_s = max(tally.longest_job_s, startup + wall + copy_s * k / factor)
+class Ledger:
+    """One target's estimate while it is built: its :class:`Tally`, the step costs, and the
+    runs and jobs already counted (work two run sets share is counted once).
 
+    The artifacts' cost hooks (``Artifact.extra_costs``, called as ``hook(config, ledger)``)
+    add their work through :meth:`add_run`, :meth:`add_probe_job`, :meth:`count_job` and
+    :meth:`add_packed_job`, and may raise the counters of :class:`Tally` they report.
+    """
 
-def _add_short_job(tally: Tally, seconds: float, costs: StepCosts) -> float:
-    """An evaluation or post-hoc probe job: not packed, start-up shared by the K slots."""
-    startup = costs.startup_seconds("eval")
-    tally.seconds_overhead += startup / costs.pack
-    tally.gpu_jobs += 1
-    tally.longest_job_s = max(tally.longest_job_s, startup + seconds)
-    return seconds
+    def __init__(self, config: dict, costs: StepCosts):
+        self.config = config
+        self.costs = costs
+        self.tally = Tally()
+        self._seen: set = set()
+
+    def add_run(self, run, evaluated: bool) -> bool:
+        """A training run (its steps, inline probes, checkpoints) and, if ``evaluated``, its
+        ID/OOD evaluation; ``False`` (and nothing added) when the run was already counted."""
+        if run.run_id in self._seen:
+            return False
+        self._seen.add(run.run_id)
+        tally, costs, c = self.tally, self.costs, run.config
+        tally.runs.add(run.run_id)
+        tally.steps += c["total_steps"]
+        train_s = costs.run_seconds(c)  # steps, and a gradient penalty's extra passes
+        probe_s = 0.0
+        probe = c.get("probe")
+        if probe:
+            records = min(probe["window"], c["total_steps"]) // probe["every"] + 1
+            tally.probe_records += records
+            tally.probe_points += records * probe["points"]
+            per_record = sum(costs.probe_seconds(c["arch"], p, probe, probe["points"], probe["batch_size"],
+                                                 c["width"], input_shape(c)) for p in probe["probes"])
+            probe_s = records * per_record
+        self._add_gpu_job(c["arch"], train_s, probe_s, checkpoints=lambda wall: self._checkpoints(c, wall))
+        if evaluated:
+            images = _eval_images(self.config, c["data"]["dataset"])
+            tally.eval_images += images
+            seconds = images / 128.0 * FORWARD * costs.step_seconds(c["arch"], 128, c["width"], input_shape(c))
+            tally.seconds_eval += self._add_short_job(seconds)
+        return True
+
+    def add_probe_job(self, run_config: dict, settings: dict) -> None:
+        """One job that probes a saved model of ``run_config`` with probe ``settings``
+        (``probes``, ``points``, ``batch_size``, ...), not packed."""
+        c = run_config
+        self.tally.posthoc_probes += 1
+        self.tally.probe_points += settings["points"]
+        self.tally.seconds_probe += self._add_short_job(sum(
+            self.costs.probe_seconds(c["arch"], p, settings, settings["points"], settings["batch_size"], c["width"])
+            for p in settings["probes"]))
+
+    def count_job(self, key) -> bool:
+        """A job that is not a training run (a phase-diagram job), counted once per ``key``;
+        whether it was new. Its GPU work, if any, is added with :meth:`add_packed_job`."""
+        if key in self._seen:
+            return False
+        self._seen.add(key)
+        self.tally.jobs += 1
+        return True
+
+    def add_packed_job(self, arch: str, train_s: float, probe_s: float) -> None:
+        """GPU work of ``arch`` packed K to a device like a training run, without checkpoints:
+        ``train_s`` seconds of steps and ``probe_s`` of measurements, solo."""
+        self._add_gpu_job(arch, train_s, probe_s)
+
+    def _checkpoints(self, c: dict, wall: float) -> tuple[int, int]:
+        """(count, bytes each) of a run's checkpoints over its packed wall time."""
+        training = self.config["training"]
+        minutes, every = training.get("checkpoint_minutes"), training.get("checkpoint_every")
+        count = (int(wall // (60.0 * minutes)) if minutes else 0) + ((c["total_steps"] - 1) // every if every else 0)
+        return count, checkpoint_bytes(c)
+
+    def _add_gpu_job(self, arch: str, train_s: float, probe_s: float, checkpoints=None) -> None:
+        """One packed GPU job: its solo work divided by f(K), its start-up shared by the K slots
+        of a device and its checkpoint copies (``checkpoints(wall) -> (count, bytes each)``)."""
+        tally, costs = self.tally, self.costs
+        k = costs.pack
+        factor, measured = costs.pack_factor(arch, k)
+        if not measured:
+            tally.unpacked_archs.add(arch)
+        wall = (train_s + probe_s) * k / factor
+        n_checkpoints, size = checkpoints(wall) if checkpoints else (0, 0)
+        copy_s = n_checkpoints * size / PINNED_COPY_BYTES_PER_S
+        startup = costs.startup_seconds("train")
+        tally.seconds_train += train_s / factor
+        tally.seconds_probe += probe_s / factor
+        tally.seconds_overhead += copy_s / factor + startup / k
+        tally.checkpoints += n_checkpoints
+        tally.checkpoint_bytes += n_checkpoints * size
+        tally.gpu_jobs += 1
+        tally.longest_job_s = max(tally.longest_job_s, startup + wall + copy_s * k / factor)
+
+    def _add_short_job(self, seconds: float) -> float:
+        """An evaluation or post-hoc probe job: not packed, start-up shared by the K slots."""
+        startup = self.costs.startup_seconds("eval")
+        self.tally.seconds_overhead += startup / self.costs.pack
+        self.tally.gpu_jobs += 1
+        self.tally.longest_job_s = max(self.tally.longest_job_s, startup + seconds)
+        return seconds
 
 
 def _eval_images(config: dict, dataset: str) -> int:
@@ -335,140 +406,8 @@ def _eval_images(config: dict, dataset: str) -> int:
     return test * (1 + len(ood["corruptions"]) * severities)
 
 
-def _add_run(tally: Tally, config: dict, run, evaluated: bool, costs: StepCosts, seen: set) -> None:
-    if run.run_id in seen:
-        return
-    seen.add(run.run_id)
-    tally.runs.add(run.run_id)
-    c = run.config
-    tally.steps += c["total_steps"]
-    train_s = costs.run_seconds(c)  # steps, and a gradient penalty's extra passes
-    probe_s = 0.0
-    probe = c.get("probe")
-    if probe:
-        records = min(probe["window"], c["total_steps"]) // probe["every"] + 1
-        tally.probe_records += records
-        tally.probe_points += records * probe["points"]
-        per_record = sum(costs.probe_seconds(c["arch"], p, probe, probe["points"], probe["batch_size"], c["width"],
-                                             input_shape(c))
-                         for p in probe["probes"])
-        probe_s = records * per_record
-    _add_training_job(tally, config, c, train_s, probe_s, costs)
-    if evaluated:
-        images = _eval_images(config, c["data"]["dataset"])
-        tally.eval_images += images
-        seconds = images / 128.0 * FORWARD * costs.step_seconds(c["arch"], 128, c["width"], input_shape(c))
-        tally.seconds_eval += _add_short_job(tally, seconds, costs)
-
-
-def _add_chosen_runs(tally: Tally, config: dict, costs: StepCosts, seen: set) -> None:
-    """The GU runs at the k the stabilization heuristic will choose (k unknown before the
-    head-only probes ran: one run per (setup, metric, seed) at a mid-range k)."""
-    if "stabilization" not in config["experiments"]:
-        return
-    from earlyphase.experiments.stabilization import chosen_runs, k_max
-
-    spec = config["experiments"]["stabilization"]
-    for setup in spec["setups"]:
-        for metric in spec["metrics"]:
-            k = min(k_max(config, setup), spec["random_k"]["k_max"]) // 2 or 1
-            for run, _ in chosen_runs(config, setup, metric, k):
-                _add_run(tally, config, run.__class__(f"{run.run_id}#{metric}", run.config), True, costs, seen)
-                tally.unknown_k_runs += 1
-
-
-def _eta_star_runs(experiment: str):
-    """Estimator of an experiment's runs at eta* x small_lr_scale (eta* unknown before the LR
-    grid ran: counted at the reference lr, whose small-LR Baseline is then a grid run)."""
-
-    def add(tally: Tally, config: dict, costs: StepCosts, seen: set) -> None:
-        from earlyphase.experiments import EXPERIMENTS
-        from earlyphase.experiments.fisher import assumed_eta_star_scale
-
-        if "fisher" not in config["experiments"]:
-            return
-        module = EXPERIMENTS[experiment]
-        for run, _ in module.runs_after_eta_star(config, assumed_eta_star_scale(config)):
-            if run.run_id not in seen:
-                tally.unknown_eta_runs += 1
-            _add_run(tally, config, run, module.EVALUATED, costs, seen)
-
-    return add
-
-
-def _add_posthoc(tally: Tally, config: dict, costs: StepCosts, seen: set) -> None:
-    """Post-hoc probes of Table 1's final models (arXiv v1 Appendix C)."""
-    from earlyphase.experiments.appendix_sharpness import posthoc_runs
-    from earlyphase.probes.posthoc import posthoc_settings
-
-    if "appendix_sharpness" not in config["experiments"]:
-        return
-    settings = posthoc_settings(config, config["experiments"]["appendix_sharpness"])
-    for run, _ in posthoc_runs(config):
-        c = run.config
-        tally.posthoc_probes += 1
-        tally.probe_points += settings["points"]
-        tally.seconds_probe += _add_short_job(tally, sum(
-            costs.probe_seconds(c["arch"], p, settings, settings["points"], settings["batch_size"], c["width"])
-            for p in settings["probes"]), costs)
-
-
-def _add_fcn_phase_diagram_jobs(tally: Tally, config: dict, costs: StepCosts, seen: set) -> None:
-    """Kalra & Barkeshli FCN jobs: per c value, ``steps`` SGD steps of ``batch_size`` and a
-    sharpness (``power_iters`` Hessian-vector products on ``n_sharpness`` points, 2 steps per
-    128 points each) plus a loss pass at every step. Rough: the FCN's width is not scaled."""
-    from earlyphase.experiments.phase_diagram import jobs
-
-    if "phase_diagram" not in config["experiments"]:
-        return
-    step = costs.step_seconds("fcn", 128, 1.0)
-    for tag, job in jobs(config).items():
-        if ("fcn", tag) in seen:
-            continue
-        seen.add(("fcn", tag))
-        tally.jobs += 1
-        n = len(job["cs"])
-        train_s = n * job["steps"] * job["batch_size"] / 128.0 * step
-        measure = 2.0 * job["power_iters"] * job["n_sharpness"] / 128.0 + FORWARD * job["n_sharpness"] / 128.0
-        probe_s = n * (job["steps"] + 1) * measure * step
-        k = costs.pack
-        factor, measured = costs.pack_factor("fcn", k)
-        if not measured:
-            tally.unpacked_archs.add("fcn")
-        startup = costs.startup_seconds("train")
-        tally.seconds_train += train_s / factor
-        tally.seconds_probe += probe_s / factor
-        tally.seconds_overhead += startup / k
-        tally.gpu_jobs += 1
-        tally.longest_job_s = max(tally.longest_job_s, startup + (train_s + probe_s) * k / factor)
-
-
-def _add_uv_phase_diagram_jobs(tally: Tally, config: dict, costs: StepCosts, seen: set) -> None:
-    """Kalra & Barkeshli uv-model jobs: a few minutes of vectorised CPU work, no GPU-hours."""
-    from earlyphase.experiments.uv_model import jobs
-
-    if "uv_model" not in config["experiments"]:
-        return
-    for tag in jobs(config):
-        if ("uv", tag) not in seen:
-            seen.add(("uv", tag))
-            tally.jobs += 1
-
-
-# Work of an artifact that is not the training runs of its run sets, by the name an
-# Artifact declares in ``extra_costs``.
-EXTRA_COSTS = {
-    "chosen": _add_chosen_runs,
-    "fisher_table1_at_eta_star": _eta_star_runs("fisher_table1"),
-    "fisher_onset_at_eta_star": _eta_star_runs("fisher_onset"),
-    "posthoc": _add_posthoc,
-    "fcn_phase_diagram_jobs": _add_fcn_phase_diagram_jobs,
-    "uv_phase_diagram_jobs": _add_uv_phase_diagram_jobs,
-}
-
-
 def cost_parts(config: dict) -> dict[str, list[str]]:
-    """Target -> what it costs: run sets (experiments) and ``+extra`` estimators.
+    """Target -> what it costs: run sets (experiments) and ``+name`` cost hooks.
 
     Every artifact of the registry, every experiment by its own name, and ``all``: the
     union over the artifacts ``rule all`` builds (those whose section is configured).
@@ -486,26 +425,28 @@ def cost_parts(config: dict) -> dict[str, list[str]]:
 
 def estimate(config: dict, targets: list[str], costs: StepCosts) -> dict[str, Tally]:
     """One :class:`Tally` per target (an artifact, an experiment, or ``all``)."""
-    from earlyphase.experiments import EXPERIMENTS, experiment_runs
+    from earlyphase.experiments import ARTIFACTS, EXPERIMENTS, experiment_runs
 
     known = cost_parts(config)
+    # +name -> (the artifact declaring the hook, the hook)
+    hooks = {f"+{name}": (artifact, hook) for artifact in ARTIFACTS.values()
+             for name, hook in artifact.extra_costs.items()}
     result = {}
     for target in targets:
         if target not in known:
             raise ValueError(f"unknown target {target!r}; known: {', '.join(sorted(known))}")
-        tally, seen = Tally(), set()
-        # run sets before estimators: what an estimator assumes may turn out to be a known run
+        ledger = Ledger(config, costs)
+        # run sets before hooks: what a hook assumes may turn out to be a known run
         for part in sorted(known[target], key=lambda p: p.startswith("+")):
-            if part.startswith("+"):
-                if part[1:] not in EXTRA_COSTS:
-                    raise ValueError(f"target {target!r}: unknown extra cost {part[1:]!r}; "
-                                     f"known: {', '.join(sorted(EXTRA_COSTS))}")
-                EXTRA_COSTS[part[1:]](tally, config, costs, seen)
+            if part in hooks:
+                artifact, hook = hooks[part]
+                if artifact.enabled(config):  # a hook reads its artifact's params section
+                    hook(config, ledger)
             else:
                 evaluated = EXPERIMENTS[part].EVALUATED
                 for run, _ in experiment_runs(config, part):
-                    _add_run(tally, config, run, evaluated, costs, seen)
-        result[target] = tally
+                    ledger.add_run(run, evaluated)
+        result[target] = ledger.tally
     return result
 
 

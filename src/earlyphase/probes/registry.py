@@ -3,8 +3,8 @@
 Everything else reads this list: :class:`~.suite.ProbeSuite` (which probes exist, their
 defaults, how a record is made), :mod:`earlyphase.operations.cost` (step equivalents),
 :mod:`earlyphase.selection.stabilization` (the column Algorithm 2 reads), the report modules (figure
-and table labels) and a test that holds the schema's ``probe.probes`` enum against
-:func:`probe_names`.
+and table labels) and the params schema, whose probe enums are filled from
+:func:`probe_names` when it is loaded (:data:`earlyphase.params.SCHEMA_REGISTRIES`).
 
 The probes (Liu & Gurevych, Sections 3 and 5, Appendix E.1; Jastrzebski et al. for tr(F)):
 
@@ -16,8 +16,8 @@ The probes (Liu & Gurevych, Sections 3 and 5, Appendix E.1; Jastrzebski et al. f
 * ``hessian_max_eig``: lambda_max of the loss Hessian (:mod:`.hessian_eigenvalue`);
 * ``feature_rank``: rank of the features fed to the head, opt-in (:mod:`.feature_rank`).
 
-Adding a probe: a module with its function, a :class:`~.spec.Probe` subclass below, one
-entry in :data:`REGISTRY`, and its name in the schema's enum (see docs/extending.md).
+Adding a probe: a module with its function, a :class:`~.spec.Probe` subclass below and one
+entry in :data:`REGISTRY` (see docs/extending.md).
 """
 
 from __future__ import annotations
