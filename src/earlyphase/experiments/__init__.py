@@ -50,8 +50,11 @@ def register(module: ModuleType, name: str | None = None) -> None:
     for artifact in getattr(module, "ARTIFACTS", ()):
         if artifact.name in ARTIFACTS and ARTIFACTS[artifact.name] is not artifact:
             raise ValueError(f"artifact {artifact.name!r} is declared twice")
-        for cost in artifact.extra_costs:  # `cost` finds a hook by its name
-            others = [a.name for a in ARTIFACTS.values() if cost in a.extra_costs and a.name != artifact.name]
+        for cost, hook in artifact.extra_costs.items():  # `cost` finds a hook by its name
+            # the same hook may be shared (the claims ledger counts its members' work), another may not;
+            # the owner is named before an aggregate that shares it
+            others = [a.name for a in sorted(ARTIFACTS.values(), key=lambda a: a.select_tables is not None)
+                      if cost in a.extra_costs and a.extra_costs[cost] is not hook and a.name != artifact.name]
             if others:
                 raise ValueError(f"extra cost {cost!r} of artifact {artifact.name!r} is declared by {others[0]!r} too")
         ARTIFACTS[artifact.name] = artifact

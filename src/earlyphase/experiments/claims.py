@@ -115,7 +115,8 @@ ARTIFACTS = (
         select_tables=input_tables,
         config_key="claims",
         run_sets=tuple(dict.fromkeys(name for _, names in CLAIM_ARTIFACTS for name in names)),
-        extra_costs=tuple(dict.fromkeys(cost for artifact, _ in CLAIM_ARTIFACTS for cost in artifact.extra_costs)),
+        # the same hooks as the artifacts it judges: their work is counted once, by the declaring artifact
+        extra_costs={name: hook for artifact, _ in CLAIM_ARTIFACTS for name, hook in artifact.extra_costs.items()},
         render=claims_report.render,
         caption=(
             "**Claims ledger.** Every claim the artifacts declare, with the paper's value, our paired "

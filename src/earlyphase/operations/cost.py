@@ -429,8 +429,12 @@ def estimate(config: dict, targets: list[str], costs: StepCosts) -> dict[str, Ta
 
     known = cost_parts(config)
     # +name -> (the artifact declaring the hook, the hook)
-    hooks = {f"+{name}": (artifact, hook) for artifact in ARTIFACTS.values()
-             for name, hook in artifact.extra_costs.items()}
+    # An artifact that judges others' tables (the claims ledger: ``select_tables``) shares their
+    # hooks; the artifact that owns the work decides whether its params section is there.
+    hooks: dict = {}
+    for artifact in sorted(ARTIFACTS.values(), key=lambda a: a.select_tables is not None):
+        for name, hook in artifact.extra_costs.items():
+            hooks.setdefault(f"+{name}", (artifact, hook))
     result = {}
     for target in targets:
         if target not in known:
