@@ -91,8 +91,18 @@ def test_cost_cli_prints_gpu_hours_and_wall_clock_on_g_gpus(tmp_path, capsys):
     assert "NVIDIA H100 80GB HBM3 (measured 2027-01-02" in text
     assert "K = 4 training run(s) per GPU" in text and "G = 2 GPU(s)" in text
     assert "wall h (G=2)" in text and "start-up 12 s per training job" in text
-    (row,) = [line for line in text.splitlines() if line.startswith("table1 ")]
-    assert len(row.split()) == 14  # the target and 13 numbers
+    counted, hours = [line for line in text.splitlines() if line.startswith("table1 ")]
+    assert len(counted.split()) == 8 and len(hours.split()) == 7  # the target and 13 numbers in all
+    too_wide = [line for line in text.splitlines() if len(line) > cost.REPORT_WIDTH]
+    assert cost.REPORT_WIDTH == 100 and not too_wide, too_wide
+
+
+def test_cost_all_fits_100_columns_even_without_a_reference_file(capsys):
+    # No measurement: the long default-cost warning and device note must wrap too.
+    assert main(["cost", "all", "--overlay", "config/smoke.yaml", "--reference", "no/such/file.json"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("WARNING: no GPU measurement found") for line in lines)
+    assert max(len(line) for line in lines) <= 100, max(lines, key=len)
 
 
 def test_the_cost_model_names_no_experiment():

@@ -50,7 +50,16 @@ def test_the_fcn_has_its_own_row_and_a_missing_row_is_a_warned_default(tmp_path)
     assert costs.defaulted == {"vgg11"}
     warning = costs.warnings()[0]
     assert warning.startswith("WARNING: no measured training step for vgg11") and "default" in warning
-    assert costs.warnings()[0] in format_report({}, costs)
+    assert " ".join(warning.split()) in " ".join(format_report({}, costs).split())  # wrapped at 100
+
+
+def test_an_unknown_architecture_is_an_error_not_priced_as_resnet18(tmp_path):
+    costs = StepCosts(_reference(tmp_path, [_row("resnet18", [3, 32, 32], 0.006)]))
+    with pytest.raises(ValueError, match=r"unknown architecture 'vit_tiny'.*known: fcn, resnet18, simple_cnn, vgg11"):
+        costs.step_seconds("vit_tiny", 128, 1.0, (3, 32, 32))
+    with pytest.raises(ValueError, match="unknown architecture 'vit_tiny'"):
+        StepCosts(None).step_seconds("vit_tiny", 128, 1.0)
+    assert costs.defaulted == set()  # nothing was priced from a default
 
 
 def test_input_shape_comes_from_the_data_set_and_channels():

@@ -128,9 +128,12 @@ def test_eta_uses_measured_rates_then_the_cost_model():
     assert totals["eta_s"] == pytest.approx(6 + 10 + 50)
     assert totals["eta_from"] == "cost model and measured" and totals["cost_model_device"] == "test device"
     assert totals["counts"] == {"running": 1, "failed": 0, "diverged": 0, "pending": 2, "done": 1}
-    text = format_status(states, totals)
-    assert text.splitlines()[-2] == ("4 runs: 1 running, 0 failed, 0 diverged, 2 pending, 1 done; 260 steps "
-                                     "left; ETA 1m06s (1 job at a time, step times: cost model and measured)")
+    lines = format_status(states, totals).splitlines()
+    # the summary leads, so a long run list cannot push it off screen
+    assert lines[0] == ("4 runs: 1 running, 0 failed, 0 diverged, 2 pending, 1 done; 260 steps "
+                        "left; ETA 1m06s (1 job at a time, step times: cost model and measured)")
+    assert lines[1] == "cost model step times: test device"
+    assert [line.split()[:2] for line in lines[2:]] == [[s.state, s.run_id] for s in states]
 
 
 def test_progress_writes_happen_off_the_training_thread(tmp_path, monkeypatch):

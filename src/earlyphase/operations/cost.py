@@ -27,7 +27,8 @@ batch size, width), scaled by ``batch × width²`` from the nearest measured row
 architecture and input shape (see :class:`StepCosts`), and seconds per probe call scaled by
 the number of probe points. Without a measured row the model falls back to
 :data:`DEFAULT_SECONDS_PER_STEP` (assumed A100-class figures for batch 128, width 1, bf16)
-and its report warns, naming the architectures. A gradient-penalty run costs its steps plus
+and its report warns, naming the architectures; an architecture with neither is an error,
+not priced as another network. A gradient-penalty run costs its steps plus
 the extra passes of the steps that compute the penalty
 (:func:`earlyphase.interventions.gradient_penalty.extra_step_equivalents`).
 
@@ -53,6 +54,7 @@ from __future__ import annotations
 
 import functools
 import json
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,10 +115,10 @@ class StepCosts:
     MNIST-shape row. Without a row of that shape, a row of another shape is scaled by the
     pixel count (recorded in :attr:`reshaped`); without any row of the architecture, the
     default of :data:`DEFAULT_SECONDS_PER_STEP` is used (recorded in :attr:`defaulted`), and
-    :func:`format_report` warns about both. Within a shape, the row nearest in
-    ``batch x width^2`` is scaled to the run's (the FCN, whose width counts hidden units,
-    by its batch only). ``device_type`` ``cpu`` reads CPU measurements (the CPU rehearsal
-    of bench/gpu_check.sh).
+    :func:`format_report` warns about both; an architecture without either raises ValueError.
+    Within a shape, the row nearest in ``batch x width^2`` is scaled to the run's (the FCN,
+    whose width counts hidden units, by its batch only). ``device_type`` ``cpu`` reads CPU
+    measurements (the CPU rehearsal of bench/gpu_check.sh).
     """
 
     def __init__(self, reference: Path | str | None = None, device_name: str | None = None,
@@ -182,9 +184,13 @@ class StepCosts:
 
                 best = min(rows, key=lambda r: abs(size(r) - scale_to))
                 return best["seconds_per_step"] * max(scale_to / size(best), 0.05) * pixels
+        if arch not in DEFAULT_SECONDS_PER_STEP:  # pricing it as another network would mislead
+            measured = {r["arch"] for r in (self.measurement or {}).get("train_step", [])}
+            known = ", ".join(sorted(set(DEFAULT_SECONDS_PER_STEP) | measured))
+            raise ValueError(f"cost model: unknown architecture {arch!r}: no measured training step and no "
+                             f"default per-step cost; known: {known}")
         self.defaulted.add(arch)
-        base = DEFAULT_SECONDS_PER_STEP.get(arch, 0.02)
-        return base * max(scale_to / 128.0, 0.05)
+        return DEFAULT_SECONDS_PER_STEP[arch] * max(scale_to / 128.0, 0.05)
 
     def run_seconds(self, config: dict) -> float:
         """Seconds of a run's training steps: one step each, plus the extra forward and
@@ -454,39 +460,57 @@ def estimate(config: dict, targets: list[str], costs: StepCosts) -> dict[str, Ta
     return result
 
 
+# The report fits a terminal or a review diff of 100 columns (issue 23).
+REPORT_WIDTH = 100
+
+
+def _wrapped(text: str, indent: str = "") -> list[str]:
+    """``text`` broken at spaces into lines of at most :data:`REPORT_WIDTH`; continuations
+    indented two more spaces."""
+    return textwrap.wrap(text, REPORT_WIDTH, initial_indent=indent, subsequent_indent=indent + "  ",
+                         break_long_words=False, break_on_hyphens=False)
+
+
 def format_report(tallies: dict[str, Tally], costs: StepCosts, gpus: int = 1) -> str:
-    lines = [f"per-step costs: {costs.device}"]
+    """Two tables of one row per target (what is counted, then the hours), each under 100
+    columns: one row of all 13 numbers was 166 wide."""
+    lines = _wrapped(f"per-step costs: {costs.device}")
     if costs.measurement is None:
-        lines.append("WARNING: no GPU measurement found; using the documented default per-step costs "
-                     "(earlyphase.operations.cost.DEFAULT_SECONDS_PER_STEP). Run `python -m earlyphase.bench "
-                     "--reference-file bench/throughput_reference.json` on the target GPU.")
-    lines += costs.warnings()
-    lines.append(f"packing: K = {costs.pack} training run(s) per GPU; wall clock on G = {gpus} GPU(s); "
-                 f"start-up {costs.startup_seconds('train'):.0f} s per training job, "
+        lines += _wrapped("WARNING: no GPU measurement found; using the documented default per-step costs "
+                          "(earlyphase.operations.cost.DEFAULT_SECONDS_PER_STEP). Run `python -m earlyphase.bench "
+                          "--reference-file bench/throughput_reference.json` on the target GPU.")
+    for warning in costs.warnings():
+        lines += _wrapped(warning)
+    lines.append(f"packing: K = {costs.pack} training run(s) per GPU; wall clock on G = {gpus} GPU(s)")
+    lines.append(f"start-up {costs.startup_seconds('train'):.0f} s per training job, "
                  f"{costs.startup_seconds('eval'):.0f} s per evaluation/post-hoc job")
     # One space between columns at least: a CPU measurement's hours outgrow the widths.
-    header = (f"{'target':<24} {'runs':>7} {'steps':>14} {'probe rec.':>12} {'probe pts':>14} {'post-hoc':>9} "
-              f"{'eval imgs':>13} {'ckpts':>8} {'GPU-h train':>13} {'probes':>9} {'eval':>8} {'start+ckpt':>11} "
-              f"{'total':>9} {f'wall h (G={gpus})':>15}")
-    lines += [header, "-" * len(header)]
+    counted = (f"{'target':<24} {'runs':>6} {'steps':>12} {'probe rec.':>10} {'probe pts':>12} {'post-hoc':>8} "
+               f"{'eval imgs':>13} {'ckpts':>7}")
+    lines += ["", counted, "-" * len(counted)]
     for target, t in tallies.items():
-        lines.append(f"{target:<24} {len(t.runs):>7} {t.steps:>14,} {t.probe_records:>12,} {t.probe_points:>14,} "
-                     f"{t.posthoc_probes:>9} {t.eval_images:>13,} {t.checkpoints:>8,} {t.seconds_train / 3600:>13.1f} "
-                     f"{t.seconds_probe / 3600:>9.1f} {t.seconds_eval / 3600:>8.1f} "
-                     f"{t.seconds_overhead / 3600:>11.1f} {t.hours:>9.1f} {t.wall_hours(gpus):>15.1f}")
+        lines.append(f"{target:<24} {len(t.runs):>6} {t.steps:>12,} {t.probe_records:>10,} {t.probe_points:>12,} "
+                     f"{t.posthoc_probes:>8} {t.eval_images:>13,} {t.checkpoints:>7,}")
         if t.unknown_k_runs:
-            lines.append(f"{'':<24}  includes {t.unknown_k_runs} GU runs at the stabilization-chosen k "
-                         "(known after the head-only probes; shared runs make it fewer)")
+            lines += _wrapped(f"includes {t.unknown_k_runs} GU runs at the stabilization-chosen k (known after "
+                              "the head-only probes; shared runs make it fewer)", "  ")
         if t.unknown_eta_runs:
-            lines.append(f"{'':<24}  includes {t.unknown_eta_runs} runs at eta*/10 (eta* known after the LR grid; "
-                         "counted at the reference lr)")
+            lines += _wrapped(f"includes {t.unknown_eta_runs} runs at eta*/10 (eta* known after the LR grid; "
+                              "counted at the reference lr)", "  ")
         if t.jobs:
-            lines.append(f"{'':<24}  plus {t.jobs} phase-diagram jobs (not training runs; the FCN jobs' steps "
-                         "and sharpness measurements are in the GPU-hours, uv-model jobs run on the CPU)")
+            lines += _wrapped(f"plus {t.jobs} phase-diagram jobs (not training runs; the FCN jobs' steps and "
+                              "sharpness measurements are in the GPU-hours, uv-model jobs run on the CPU)", "  ")
+    hours = (f"{'target':<24} {'GPU-h train':>12} {'probes':>9} {'eval':>8} {'start+ckpt':>11} {'total':>9} "
+             f"{f'wall h (G={gpus})':>15}")
+    lines += ["", hours, "-" * len(hours)]
+    for target, t in tallies.items():
+        lines.append(f"{target:<24} {t.seconds_train / 3600:>12.1f} {t.seconds_probe / 3600:>9.1f} "
+                     f"{t.seconds_eval / 3600:>8.1f} {t.seconds_overhead / 3600:>11.1f} {t.hours:>9.1f} "
+                     f"{t.wall_hours(gpus):>15.1f}")
         if t.unpacked_archs:
-            lines.append(f"{'':<24}  packing factor for K = {costs.pack} not measured for "
-                         f"{', '.join(sorted(t.unpacked_archs))}: no gain assumed (f = 1); run "
-                         "`python -m earlyphase.bench --pack ...`")
+            lines += _wrapped(f"packing factor for K = {costs.pack} not measured for "
+                              f"{', '.join(sorted(t.unpacked_archs))}: no gain assumed (f = 1); run "
+                              "`python -m earlyphase.bench --pack ...`", "  ")
     return "\n".join(lines) + "\n"
 
 

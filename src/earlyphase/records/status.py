@@ -185,16 +185,17 @@ def status(config: dict, targets: list[str], costs) -> tuple[list[RunState], dic
 
 
 def format_status(states: list[RunState], totals: dict) -> str:
-    width = max((len(s.run_id) for s in states), default=0)
-    lines = [f"{s.state:<9} {s.run_id:<{width}}  {s.detail}".rstrip() for s in states]
+    """The totals first (a long run list would push them off screen), then one line per run."""
     counts = ", ".join(f"{totals['counts'][state]} {state}" for state in STATES)
     line = f"{totals['runs']} runs: {counts}; {totals['steps_left']:,} steps left"
     if totals["steps_left"]:
         jobs = f"{totals['parallel']} job{'s' if totals['parallel'] > 1 else ''} at a time"
         line += f"; ETA {format_duration(totals['eta_s'])} ({jobs}, step times: {totals['eta_from']})"
-    lines.append(line)
+    lines = [line]
     if totals["cost_model_device"]:
         lines.append(f"cost model step times: {totals['cost_model_device']}")
+    width = max((len(s.run_id) for s in states), default=0)
+    lines += [f"{s.state:<9} {s.run_id:<{width}}  {s.detail}".rstrip() for s in states]
     return "\n".join(lines) + "\n"
 
 
