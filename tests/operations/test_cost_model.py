@@ -112,3 +112,13 @@ def test_the_cost_model_names_no_experiment():
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert "earlyphase.experiments" in imported
     assert not [m for m in imported if m.startswith("earlyphase.experiments.")]
+
+
+def test_device_name_cpu_reads_the_cpu_measurement(tmp_path, capsys):
+    reference = tmp_path / "reference.json"
+    reference.write_text(json.dumps({"measurements": [
+        {"device": "CPU: a test core", "device_type": "cpu", "date": "2026-12-07", "torch": "x", "mode": "quick",
+         "train_step": [{"arch": "resnet18", "batch_size": 128, "width": 0.125, "seconds_per_step": 0.1}]}]}))
+    assert main(["cost", "table1", "--overlay", "config/smoke.yaml", "--reference", str(reference),
+                 "--device-name", "CPU"]) == 0
+    assert capsys.readouterr().out.splitlines()[0].startswith("per-step costs: CPU: a test core")

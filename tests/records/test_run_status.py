@@ -156,3 +156,18 @@ def test_progress_writes_happen_off_the_training_thread(tmp_path, monkeypatch):
     assert writers[-1][1:] == ("running", 5)
     progress.close("failed")
     assert json.loads((tmp_path / "c10" / "x" / "seed0" / PROGRESS_NAME).read_text())["state"] == "failed"
+
+
+def test_eta_counts_the_jobs_that_run_at_once_and_the_cpu_costs_without_cuda(monkeypatch):
+    from earlyphase.records import status as status_module
+
+    runs = {name: Run(name, {**CONFIG, "arch": "vgg11"}) for name in ("a", "b")}
+    states = [RunState(name, "pending", 0, 100, "vgg11") for name in runs]
+    one, two = summarize(states, runs, FixedCosts()), summarize(states, runs, FixedCosts(), jobs=2)
+    assert (one["parallel"], two["parallel"]) == (1, 2)
+    assert two["eta_s"] == pytest.approx(one["eta_s"] / 2) == pytest.approx(100 * 0.5)
+    # a machine without CUDA trains on its cores, one single-threaded job each, at the CPU's step costs
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    monkeypatch.setattr("os.cpu_count", lambda: 6)
+    assert status_module._where_jobs_run(None) == ("cpu", 6)
+    assert status_module._where_jobs_run(3) == ("cpu", 3)

@@ -157,6 +157,8 @@ def register(sub) -> None:
     p.add_argument("--overlay", action="append", default=[], help="YAML merged over params (repeatable)")
     p.add_argument("--reference", default="bench/throughput_reference.json",
                    help="measured per-step costs, for runs without a measured rate")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="jobs at once for the ETA (default: CPU cores without CUDA, else the GPUs)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_status)
 

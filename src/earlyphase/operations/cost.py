@@ -526,8 +526,10 @@ def main(args) -> int:
     if args.gpus < 1:
         raise ValueError(f"--gpus must be >= 1, got {args.gpus}")
     pack = args.pack if args.pack is not None else int(config.get("gpu_slots", 1))
-    costs = StepCosts(args.reference, args.device_name, pack=pack,
-                      device_type=getattr(args, "measured_on", None) or "cuda")
+    device_type = getattr(args, "measured_on", None) or "cuda"
+    if args.device_name and "cpu" in args.device_name.lower():  # `--device-name CPU`: the CPU's rows
+        device_type = "cpu"
+    costs = StepCosts(args.reference, args.device_name, pack=pack, device_type=device_type)
     if args.targets:
         targets = args.targets
     else:

@@ -164,24 +164,25 @@ def _seconds_per_step(states: list[RunState], runs: dict, costs) -> dict[str, tu
     return out
 
 
-def summarize(states: list[RunState], runs: dict, costs) -> dict:
+def summarize(states: list[RunState], runs: dict, costs, jobs: int = 1) -> dict:
     counts = {state: sum(s.state == state for s in states) for state in STATES}
     per_step = _seconds_per_step(states, runs, costs)
     steps_left = {s.run_id: s.steps_left for s in states}
     work = sum(seconds * steps_left[run_id] for run_id, (seconds, _) in per_step.items())
-    parallel = max(counts["running"], 1)
+    # the workflow's slots (`jobs`: cores on a CPU, GPUs x runs per GPU), or what runs now if more
+    parallel = max(counts["running"], jobs, 1)
     sources = sorted({source for _, source in per_step.values()})
     return {"counts": counts, "runs": len(states), "steps_left": sum(s.steps_left for s in states),
             "eta_s": work / parallel, "parallel": parallel, "eta_from": " and ".join(sources) or "nothing left",
             "cost_model_device": costs.device if "cost model" in sources else None}
 
 
-def status(config: dict, targets: list[str], costs) -> tuple[list[RunState], dict]:
+def status(config: dict, targets: list[str], costs, jobs: int = 1) -> tuple[list[RunState], dict]:
     runs = target_runs(config, targets)
     results = config["paths"]["results"]
     states = [run_state(results, run_id, run.config) for run_id, run in runs.items()]
     states.sort(key=lambda s: (STATES.index(s.state), s.run_id))
-    return states, summarize(states, runs, costs)
+    return states, summarize(states, runs, costs, jobs)
 
 
 def format_status(states: list[RunState], totals: dict) -> str:
@@ -199,12 +200,27 @@ def format_status(states: list[RunState], totals: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _where_jobs_run(jobs: int | None) -> tuple[str, int]:
+    """The device type whose measured step costs apply here, and how many jobs run at once:
+    on a machine without CUDA the jobs train on the CPU, one single-threaded job per core
+    (the rules' threads), so the CPU measurement and the core count give the ETA."""
+    import os
+
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda", jobs or torch.cuda.device_count()
+    return "cpu", jobs or os.cpu_count() or 1
+
+
 def main(args) -> int:
     from earlyphase.operations.cost import StepCosts
     from earlyphase.params import load_params
 
     config = load_params(args.params, *args.overlay)
-    states, totals = status(config, args.targets or ["all"], StepCosts(args.reference))
+    device_type, jobs = _where_jobs_run(args.jobs)
+    costs = StepCosts(args.reference, device_type=device_type)
+    states, totals = status(config, args.targets or ["all"], costs, jobs)
     if args.json:
         print(json.dumps({"runs": [asdict(s) for s in states], "totals": totals}, indent=2))
     else:
