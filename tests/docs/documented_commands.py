@@ -109,7 +109,9 @@ def _fenced_block(lines: list[tuple[int, str]], name: str) -> list[Command]:
 def markdown_commands(path: Path, name: str) -> list[Command]:
     found = []
     fence, block, paragraph = None, [], []
-    for number, line in enumerate(path.read_text().splitlines(), 1):
+    text = re.sub(r"<!-- results:begin -->.*?<!-- results:end -->", lambda m: "\n" * m.group(0).count("\n"),
+                  path.read_text(), flags=re.S)  # the generated block quotes past commands as they were run
+    for number, line in enumerate(text.splitlines(), 1):
         marker = re.match(r"\s*```(\S*)", line)
         if marker and fence is None:
             found += _from_prose(paragraph, name) if paragraph else []

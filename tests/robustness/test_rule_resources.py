@@ -84,7 +84,7 @@ def test_gpu_slots_profile_sets_k_runs_per_gpu_as_a_valid_config_key(smoke_param
     with (REPO / "workflow" / "profiles" / "gpu-slots" / "config.yaml").open() as f:
         args = dict(ProfileConfigFileParser().parse(f))
     overrides = parse_config(args["config"])  # what `--config gpu_slots=4` gives the Snakefile
-    assert overrides == {"gpu_slots": 4}
+    assert overrides == {"gpu_slots": 4, "device": "cuda"}  # and no silent CPU fallback (issue 19)
     validate_params({**smoke_params, **overrides})
     with pytest.raises(ParamsError, match="gpu_slots"):
         validate_params({**smoke_params, "gpu_slots": 0})
