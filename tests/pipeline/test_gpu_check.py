@@ -131,3 +131,16 @@ def test_a_fast_path_that_fell_back_is_reported_as_fallen_back(tmp_path):
     text = render(summary)
     assert "| CUDA graphs: FELL BACK to eager | resnet18-cifar |" in text
     assert "0 captures, 0 replays; why: capture failed" in text and "2 graphs compiled, 0 breaks" in text
+
+
+def test_summary_reads_the_total_from_the_cost_reports_hours_table(smoke_params, tmp_path):
+    """The report prints a counts table before the hours table, both with an ``all`` row: the
+    summary's GPU-hours are the hours table's total, not a number from the counts row."""
+    from earlyphase.operations.cost import StepCosts, estimate, format_report
+
+    costs = StepCosts(None, pack=2)
+    tallies = estimate(smoke_params, ["table1", "all"], costs)
+    (tmp_path / "cost_kbest.txt").write_text(format_report(tallies, costs))
+    (cost,) = summarize(tmp_path)["costs"]
+    assert cost["k"] == 2
+    assert cost["all_gpu_hours"] == pytest.approx(tallies["all"].hours, abs=0.051)  # printed to 0.1 h

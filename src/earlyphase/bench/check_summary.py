@@ -80,9 +80,10 @@ def _cost(folder: Path, name: str) -> dict | None:
         return None
     text = path.read_text()
     k = re.search(r"packing: K = (\d+)", text)
-    row = re.search(r"^all\s+(.*)$", text, re.M)
+    # The report's last `all` row is the GPU-hours table's (the counts table comes first).
+    rows = re.findall(r"^all\s+(.*)$", text, re.M)
     try:
-        hours = float(row.group(1).split()[-2]) if row else None  # total, then wall h
+        hours = float(rows[-1].split()[-2]) if rows else None  # total, then wall h
     except (ValueError, IndexError):
         hours = None  # a row this parser cannot read is reported as such, never a crash
     return {"step": name, "k": int(k.group(1)) if k else None, "all_gpu_hours": hours,
