@@ -163,19 +163,11 @@ def test_table_and_onset_figure_read_the_runs_at_eta_star_over_ten(tmp_path):
     assert list(summary["onset_epoch"]) == [0, 4] and (tmp_path / "onset.png").exists()
 
 
-def test_the_dag_trains_the_grid_then_the_checkpoint_adds_the_rest(tmp_path, smoke_params):
+def test_the_dag_trains_the_grid_then_the_checkpoint_adds_the_rest(tmp_path, smoke_params, copy_repo):
     """Before the checkpoint has run, a dry run of the table trains only the grid."""
     import re
-    import shutil
-    from pathlib import Path
 
-    repo = Path(__file__).resolve().parents[2]
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=repo, check=True,
-                           capture_output=True, text=True).stdout.split()
-    for name in files:
-        if (repo / name).is_file():
-            (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(repo / name, tmp_path / name)
+    copy_repo(tmp_path)
     result = subprocess.run([sys.executable, "-m", "snakemake", "figures/fisher_table1.tex", "-n", "--cores", "1",
                              "--configfile", "config/smoke.yaml", "--quiet", "rules"],
                             cwd=tmp_path, capture_output=True, text=True)

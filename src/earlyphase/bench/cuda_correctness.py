@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from earlyphase.bench.report import emit
 from earlyphase.training.acceleration import FastPath, configure_cuda
 from earlyphase.training.device import pick_device
 from earlyphase.training.trainer import CHECKPOINT_NAME, Trainer, build_optimizer
@@ -282,8 +283,7 @@ def main(argv: list[str] | None = None) -> dict:
                                                   ("max_rel_loss_diff", "rel_mean_loss_diff", "max_rel_weight_diff")
                                                   if isinstance(check.get(k), float))
         print(f"{check['name']:<24} {check['status']:<8} {check['seconds']:6.1f} s  {detail}")
-    if args.out:
-        Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    emit(result, args.out, echo=False)
     return result
 
 

@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from earlyphase.bench.report import emit
+
 from .fast_loop import bench_config
 from .workloads import WORKLOADS
 
@@ -87,9 +89,7 @@ def main(argv: list[str] | None = None) -> dict:
                   **compare(root / "a" / "final", root / "b" / "final")}
         result["execution"] = json.loads((root / "a" / "final" / "execution.json").read_text())
         result["probe_records"] = len(pd.read_parquet(root / "a" / "final" / "probes.parquet"))
-    print(json.dumps(result, indent=2))
-    if args.out:
-        Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    emit(result, args.out)
     return result
 
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import importlib
-import json
 import platform
 import sys
-from pathlib import Path
+
+from earlyphase.bench.report import emit
 
 REQUIRED = ("torch", "torchvision", "numpy", "pandas", "pyarrow", "yaml", "tqdm", "earlyphase")
 OPTIONAL = ("jsonschema",)
@@ -53,9 +53,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--out")
     args = parser.parse_args(argv)
     result = check(args.need_cuda)
-    print(json.dumps(result, indent=2))
-    if args.out:
-        Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    emit(result, args.out)
     return result
 
 

@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+
+def emit(result: dict, out: str | None, echo: bool = True) -> None:
+    """Print a check's result as JSON and, given a path, write the same JSON there."""
+    text = json.dumps(result, indent=2)
+    if echo:
+        print(text)
+    if out:
+        Path(out).write_text(text + "\n")
+
 
 def _fmt(value, spec: str, missing: str = "n/a") -> str:
     return missing if value is None else format(value, spec)

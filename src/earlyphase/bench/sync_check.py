@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import json
 import sys
 import traceback
 import warnings
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import torch
 
+from earlyphase.bench.report import emit
 from earlyphase.training.acceleration import configure_cuda
 from earlyphase.training.device import pick_device
 
@@ -108,9 +108,7 @@ def main(argv: list[str] | None = None) -> dict:
             settings["points"] = settings["batch_size"] = args.probe_points
         found = count_syncs(lambda: probe_seconds(trainer, settings), device)
         result["probes"] = [{"where": w, "count": n} for w, n in found.most_common()]
-    print(json.dumps(result, indent=2))
-    if args.out:
-        Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    emit(result, args.out)
     return result
 
 
