@@ -74,8 +74,9 @@ def test_the_laptop_set_is_table1_and_figure1_with_30_tests(tmp_path):
 
 def test_the_schema_lists_exactly_the_artifacts_that_declare_claims():
     schema = yaml.safe_load((REPO / "workflow" / "schemas" / "params.schema.yaml").read_text())
-    names = schema["properties"]["experiments"]["properties"]["claims"]["properties"]["artifacts"]["items"]["enum"]
-    assert set(names) == {artifact.name for artifact, _ in CLAIM_ARTIFACTS}
+    claims = schema["properties"]["experiments"]["properties"]["claims"]["properties"]
+    for key in ("artifacts", "judged"):
+        assert set(claims[key]["items"]["enum"]) == {artifact.name for artifact, _ in CLAIM_ARTIFACTS}, key
 
 
 def test_unfreezing_points_pair_the_last_probe_before_with_the_first_at_or_after():
@@ -150,3 +151,30 @@ def test_untested_claims_say_why_in_every_output(smoke_params, tmp_path):
     assert np.isnan(untested["n"]).all()
     tex = (tmp_path / "claims.tex").read_text()
     assert "Not tested (figure1 is not in this set" in tex and "$m = 2$" in tex
+
+
+def test_a_ledger_judging_part_of_its_set_keeps_the_sets_m(smoke_params, tmp_path):
+    """A set published before all its runs finished (experiments.claims.judged): the other
+    artifacts' tests stay in m, are listed as not tested with the reason, and their tables are
+    not read."""
+    config = copy.deepcopy(smoke_params)
+    config["experiments"]["claims"] = {"artifacts": ["table1", "table2"]}
+    whole = family_size(pd.DataFrame(declared_tests(config)))
+    config["experiments"]["claims"]["judged"] = ["table2"]
+    tests = pd.DataFrame(declared_tests(config))
+    assert family_size(tests) == whole > (tests["artifact"] == "table2").sum()
+    assert set(tests.loc[tests["artifact"] == "table1", "pending"]) == {
+        "table1's runs are not in this ledger (experiments.claims.judged); its tests count in m"}
+    assert set(tests.loc[tests["artifact"] == "table2", "pending"]) == {""}
+    frames = report_inputs(config, ARTIFACTS["claims"])
+    assert len(frames) == 2 and input_tables(config) == (CLAIM_TESTS, "table2_runs.parquet")
+    render(frames, tmp_path / "claims.csv")
+    table = pd.read_csv(tmp_path / "claims.csv")
+    pending = table[table["claim"].str.startswith("table1")]
+    assert len(pending) and (pending["verdict"] == NOT_TESTED).all()
+    assert pending["reason"].str.contains("count in m").all()
+    judged = table[table["claim"].str.startswith("table2")]
+    assert (table["m"] == whole).all() and (judged["verdict"] != NOT_TESTED).any()
+    config["experiments"]["claims"]["judged"] = ["figure1"]
+    with pytest.raises(ValueError, match="judged.*figure1"):
+        declared_tests(config)

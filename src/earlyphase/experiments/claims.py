@@ -68,6 +68,19 @@ def _not_tested(artifact: Artifact, config: dict) -> str:
     return ""
 
 
+def _pending(artifact: Artifact, config: dict) -> str:
+    """Why a tested claim of ``artifact`` is not judged in this ledger (empty: it is). A set
+    published before all of its runs finished judges ``experiments.claims.judged``; the other
+    artifacts' tests stay in the family (m), fixed by the set before any result."""
+    judged = (config["experiments"].get("claims") or {}).get("judged")
+    outside = sorted(set(judged or ()) - set(ledger_set(config) or (a.name for a, _ in CLAIM_ARTIFACTS)))
+    if outside:
+        raise ValueError(f"experiments.claims.judged: {outside} are not in this ledger's set")
+    if judged is None or artifact.name in judged:
+        return ""
+    return f"{artifact.name}'s runs are not in this ledger (experiments.claims.judged); its tests count in m"
+
+
 def declared_tests(config: dict) -> list[dict]:
     """The ledger's rows before any result: claim, where it comes from, and one test (or why none)."""
     rows = []
@@ -89,8 +102,10 @@ def declared_tests(config: dict) -> list[dict]:
                 paper = claim.paper_values.get(test["setup"], math.nan)
                 rows.append({**base, "setup": test["setup"], "label": test["label"], "group": test.get("group", ""),
                              "paper_value": None if math.isnan(paper) else paper,
-                             "test": json.dumps(test, sort_keys=True), "not_tested": ""})
-    return [{"setup": "", "label": "", "group": "", "paper_value": None, "test": "", **row} for row in rows]
+                             "test": json.dumps(test, sort_keys=True), "not_tested": "",
+                             "pending": _pending(artifact, config)})
+    return [{"setup": "", "label": "", "group": "", "paper_value": None, "test": "", "pending": "", **row}
+            for row in rows]
 
 
 def all_tables() -> tuple[str, ...]:
@@ -102,7 +117,8 @@ def all_tables() -> tuple[str, ...]:
 def input_tables(config: dict) -> tuple[str, ...]:
     """What the ledger of ``config`` reads: the test list, then the tables of its tested claims
     in name order (the order :func:`earlyphase.report.claims.render` expects)."""
-    tested = {row["table"] for row in declared_tests(config) if not row["not_tested"] and row["table"]}
+    tested = {row["table"] for row in declared_tests(config)
+              if not row["not_tested"] and not row["pending"] and row["table"]}
     return (CLAIM_TESTS, *sorted(tested))
 
 

@@ -43,6 +43,11 @@ COLUMNS = ["claim", "paper", "section", "statement", "dataset", "test", "compari
            "adjustment", "m", "margin", "tost_low", "tost_high", "mde", "verdict", "reason", "note"]
 
 
+def _pending(claim_tests: pd.DataFrame) -> pd.Series:
+    """Why each test is not judged in this ledger though it counts in m ("" where it is judged)."""
+    return claim_tests["pending"] if "pending" in claim_tests else pd.Series("", index=claim_tests.index)
+
+
 def family_size(claim_tests: pd.DataFrame) -> int:
     """m: the tests of the ledger (rows tested on data; summaries and untested claims excluded)."""
     tested = (claim_tests["not_tested"] == "") & (claim_tests["kind"] != "summary")
@@ -91,9 +96,10 @@ def ledger(claim_tests: pd.DataFrame, tables: dict[str, pd.DataFrame], artifacts
         claim_tests = claim_tests[claim_tests["artifact"].isin(artifacts)].reset_index(drop=True)
     records = []
     for _, row in claim_tests.iterrows():
-        if row["not_tested"]:
+        why = row["not_tested"] or row.get("pending", "")
+        if why:
             records.append({**_describe(row), "m": m, "adjustment": ADJUSTMENT, "verdict": NOT_TESTED,
-                            "reason": row["not_tested"]})
+                            "reason": why})
         elif row["kind"] == "summary":
             records.append({**_describe(row), "m": m, "adjustment": ADJUSTMENT})  # judged below
         else:
@@ -101,7 +107,7 @@ def ledger(claim_tests: pd.DataFrame, tables: dict[str, pd.DataFrame], artifacts
     frame = pd.DataFrame(records, columns=COLUMNS)
     groups = claim_tests["group"].to_numpy()
     for i, row in claim_tests.iterrows():
-        if row["kind"] == "summary" and not row["not_tested"]:
+        if row["kind"] == "summary" and not (row["not_tested"] or row.get("pending", "")):
             combines = row["combines"].split(",")
             members = frame[frame["claim"].isin(combines) & (frame["dataset"] == row["setup"])
                             & (groups == row["group"])]
@@ -239,7 +245,7 @@ def render(tables: list[pd.DataFrame], out: Path, note: str = "") -> None:
     """CLI entry: ``tables`` are the test list, then the claims' tables in name order
     (:func:`earlyphase.experiments.claims.input_tables`); ``out`` is claims.csv."""
     claim_tests = tables[0]
-    tested = (claim_tests["not_tested"] == "") & (claim_tests["table"] != "")
+    tested = (claim_tests["not_tested"] == "") & (claim_tests["table"] != "") & (_pending(claim_tests) == "")
     names = sorted(set(claim_tests.loc[tested, "table"]))
     if len(names) != len(tables) - 1:
         raise ValueError(f"claims: the test list reads {names}, but {len(tables) - 1} tables were given")
