@@ -126,3 +126,27 @@ def test_fast_path_resume_equals_the_uninterrupted_run_across_unfreezing(tmp_pat
         assert torch.equal(whole[name], initial[name]), name
     for name in ("layer1.0.conv1.weight", "layer2.0.conv1.weight", "layer3.1.bn2.weight", "fc.weight"):
         assert not torch.equal(whole[name], initial[name]), name
+
+
+def test_cpu_bf16_support_reads_cpuinfo_when_torch_cannot_tell(monkeypatch):
+    from earlyphase.training import cpu_bf16
+
+    monkeypatch.setattr(cpu_bf16, "_torch_probes", lambda: None)
+    monkeypatch.setattr(cpu_bf16, "_cpuinfo_flags", lambda: {"avx2", "avx512_bf16"})
+    assert cpu_bf16.bf16_support()["instructions"] == ["avx512_bf16"] and cpu_bf16.native_bf16()
+    monkeypatch.setattr(cpu_bf16, "_cpuinfo_flags", lambda: {"avx2", "fma"})
+    assert not cpu_bf16.native_bf16()
+
+
+def test_bf16_without_native_support_warns_and_records_it(monkeypatch):
+    from earlyphase.training import cpu_bf16
+
+    monkeypatch.setattr(cpu_bf16, "bf16_support", lambda: {"native": False, "instructions": [],
+                                                            "capability": "AVX2"})
+    with pytest.warns(RuntimeWarning, match="emulated"):
+        path = FastPath.resolve({"precision": "bf16"}, torch.device("cpu"))
+    assert path.precision == "bf16" and path.describe()["cpu_bf16_native"] is False
+    monkeypatch.setattr(cpu_bf16, "bf16_support", lambda: {"native": True, "instructions": ["amx"],
+                                                            "capability": "AVX512"})
+    assert FastPath.resolve({"precision": "bf16"}, torch.device("cpu")).cpu_bf16_native is True
+    assert FastPath.resolve(None, torch.device("cpu")).cpu_bf16_native is None  # fp32: not asked
