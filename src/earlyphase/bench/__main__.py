@@ -8,6 +8,7 @@ Examples::
         --reference-file bench/throughput_reference.json --note "CPU, shared machine"
     python -m earlyphase.bench --pack 1,2,4,8 --workloads resnet18-cifar  # K runs per device
     python -m earlyphase.bench --cuda-graphs --no-probes                  # captured update
+    python -m earlyphase.bench --laptop --threads 2 --out laptop.json     # CPU: today vs fast path
 
 Without CUDA ``--quick`` is implied (width 0.25, batch 32, few steps, quick probe settings).
 See :mod:`earlyphase.bench` for what is measured and how.
@@ -85,6 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--probes", choices=["all", "cost-model"], default="all",
                    help="every probe on every workload, or only the probe points the cost model "
                         "reads (earlyphase.bench.probe_cost.COST_MODEL_PROBES)")
+    p.add_argument("--laptop", action="store_true",
+                   help="only the laptop workload on the CPU (ResNet-18, width 1/8, batch 128, 28x28x1): "
+                        "today's fp32 path vs the fast path (--precision/--channels-last; default: "
+                        "channels_last, plus bf16 where the CPU has native bf16), with the fp32 and bf16 "
+                        "GEMM peaks measured in the same run")
+    p.add_argument("--rounds", type=int, help="--laptop: alternating timing rounds per path (full 3, quick 1)")
     p.add_argument("--threads", type=int, help="torch CPU threads")
     p.add_argument("--out", help="write the result as JSON here")
     p.add_argument("--reference-file", help="merge the per-step costs into this cost file")
@@ -215,11 +222,30 @@ def run(args) -> dict:
     return result
 
 
+def run_laptop(args) -> dict:
+    """``--laptop``: :func:`earlyphase.bench.laptop.laptop_comparison` with the sizes asked for."""
+    from . import laptop
+
+    if args.device not in ("auto", "cpu"):
+        raise ValueError(f"--laptop measures the CPU path; got --device {args.device}")
+    sizes = {**laptop.LAPTOP, **(laptop.QUICK if args.quick else laptop.FULL)}
+    for key in ("batch_size", "width", "steps", "warmup", "rounds"):
+        if getattr(args, key) is not None:
+            sizes[key] = getattr(args, key)
+    fast = {"precision": args.precision, "channels_last": args.channels_last}
+    fast = None if all(v is None for v in fast.values()) else fast
+    return {"device": describe_device(torch.device("cpu")), "date": _dt.date.today().isoformat(),
+            "torch": torch.__version__, "mode": "quick" if args.quick else "full", "note": args.note,
+            "laptop": laptop.laptop_comparison(fast, **sizes)}
+
+
 def main(argv: list[str] | None = None) -> dict:
     args = build_parser().parse_args(argv)
+    if args.laptop and args.reference_file:
+        raise SystemExit("--reference-file takes the workloads' measurement, not --laptop's")
     if args.threads:
         torch.set_num_threads(args.threads)
-    result = run(args)
+    result = run_laptop(args) if args.laptop else run(args)
     print(render(result))
     if args.out:
         with open(args.out, "w") as out:

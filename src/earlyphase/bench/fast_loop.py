@@ -22,26 +22,28 @@ from .workloads import OPTIMIZER, Workload
 LOG_EVERY = 10  # the paper configuration's log interval (params.yaml training.log_every)
 
 
-def bench_config(workload: Workload, batch_size: int, width: float) -> dict:
-    """A resolved run config for ``workload`` (no interventions, no probes)."""
+def bench_config(workload: Workload, batch_size: int, width: float, optimizer: dict | None = None) -> dict:
+    """A resolved run config for ``workload`` (no interventions, no probes); ``optimizer``
+    (keys of :data:`OPTIMIZER`) replaces the benchmark's SGD."""
+    optimizer = optimizer or OPTIMIZER
     return {
         "setup": f"bench-{workload.name}", "data": {"dataset": "synthetic"},
         "arch": workload.arch, "width": workload.width(width), "num_classes": workload.num_classes,
-        "in_channels": workload.channels, **OPTIMIZER, "lr_scale": 1.0,
+        "in_channels": workload.channels, **optimizer, "lr_scale": 1.0,
         "batch_size": batch_size, "total_steps": 10**9, "augment": workload.augment,
-        "gu_k": None, "lr_schedule": {"kind": "constant", "lr": OPTIMIZER["lr"]},
+        "gu_k": None, "lr_schedule": {"kind": "constant", "lr": optimizer["lr"]},
         "penalty": None, "probe": None, "log_every": LOG_EVERY, "gu_freeze_bn_stats": False,
         "seed": 0, **({"model": dict(workload.model)} if workload.model else {}),
     }
 
 
 def build_trainer(workload: Workload, batch_size: int, width: float, n_images: int,
-                  device: torch.device, fast: dict | FastPath | None) -> Trainer:
+                  device: torch.device, fast: dict | FastPath | None, optimizer: dict | None = None) -> Trainer:
     images, labels = workload.images(n_images)
     with tempfile.TemporaryDirectory(prefix="earlyphase-bench-") as folder:
         np.save(Path(folder) / "train_images.npy", images)
         np.save(Path(folder) / "train_labels.npy", labels)
-        trainer = Trainer(bench_config(workload, batch_size, width), Path(folder) / "run", folder,
+        trainer = Trainer(bench_config(workload, batch_size, width, optimizer), Path(folder) / "run", folder,
                           device=str(device), progress=False, fast=fast)
     trainer.model.train()
     return trainer

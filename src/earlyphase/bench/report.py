@@ -57,8 +57,35 @@ def pack_table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def laptop_table(laptop: dict) -> str:
+    """Today's path and the fast path of the laptop workload, with the measured GEMM peaks."""
+    peaks = laptop["peaks"]
+    bf16 = laptop["cpu_bf16"]
+    lines = [
+        f"laptop workload: {laptop['workload']}, width {laptop['width']:g}, batch {laptop['batch_size']}, "
+        f"{laptop['threads']} thread(s), {laptop['flops_per_step'] / 1e9:.2f} GFLOP/step; "
+        f"{laptop['rounds']} round(s) x {laptop['steps']} steps per path (median of rounds)",
+        f"measured GEMM peak (n={peaks['fp32']['n']}): fp32 {peaks['fp32']['gflops']:.1f} GFLOP/s, "
+        f"bf16 {peaks['bf16']['gflops']:.1f} GFLOP/s; native bf16: "
+        f"{', '.join(bf16['instructions']) or 'no'} (CPU kernels: {bf16['capability']})",
+    ]
+    head = (f"{'path':<6} {'precision':<9} {'layout':<13} {'ms/step':>9} {'img/s':>9} {'GFLOP/s':>8} "
+            f"{'of fp32 peak':>13} {'of bf16 peak':>13} {'ratio':>6}")
+    lines += ["", head, "-" * len(head)]
+    for name, ratio in (("today", 1.0), ("fast", laptop["ratio"])):
+        m = laptop["paths"][name]
+        layout = "channels_last" if m["channels_last"] else "NCHW"
+        lines.append(f"{name:<6} {m['precision']:<9} {layout:<13} {1000 * m['seconds_per_step']:>9.1f} "
+                     f"{m['images_per_s']:>9.0f} {m['gflops']:>8.2f} {m['fraction_of_peak']['fp32']:>13.3f} "
+                     f"{m['fraction_of_peak']['bf16']:>13.3f} {ratio:>6.2f}")
+    return "\n".join(lines)
+
+
 def render(result: dict) -> str:
     device = result["device"]
+    if "laptop" in result:
+        return "\n".join([f"device: {device['name']}, torch {result['torch']}, {result['date']}, "
+                          f"mode {result['mode']}", laptop_table(result["laptop"])])
     peak = device["peak_bf16_dense_tflops"]
     parts = [
         f"device: {device['name']} (bf16 dense peak: {_fmt(peak, '.1f')} TFLOP/s), "

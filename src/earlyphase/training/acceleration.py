@@ -30,12 +30,24 @@ gradual-unfreezing run is the exception: ``foreach`` instead of ``fused`` (see
 :func:`optimizer_options`). A resumed optimizer keeps the implementation this process chose
 and its buffers take their parameters' memory layout (:func:`load_optimizer_state`).
 
-These are *execution* settings, like the device: they are not part of a run's config, so
-they never change its run id. But bf16 results differ numerically from fp32 ones (about
-three significant digits per matmul; trajectories drift apart over training, as two fp32
-runs on different hardware do), so a run records what it ran with in
+By default these are *execution* settings, like the device: they are not part of a run's
+config, so they never change its run id. But bf16 results differ numerically from fp32 ones
+(about three significant digits per matmul; trajectories drift apart over training, as two
+fp32 runs on different hardware do), so a run records what it ran with in
 ``final/execution.json`` (:meth:`FastPath.describe`). Compare bf16 against fp32 runs only
 through their statistics over seeds, never value by value.
+
+The CPU fast path: params.yaml's ``training.precision: bf16`` and ``training.channels_last:
+true`` put ``precision`` / ``channels_last`` into every run config (:func:`run_config_entries`),
+so those runs get run ids of their own. Only a value that differs from today's CPU path
+(fp32, contiguous) is added: the default adds nothing and no existing run id changes. A run
+config that fixes a setting is obeyed on every device, and an execution request that
+contradicts it (``--precision fp32`` for a bf16 run) is refused (:meth:`FastPath.resolve`).
+bf16 is fast on a CPU only with native bf16 instructions (AVX-512 BF16 or AMX,
+:mod:`earlyphase.training.cpu_bf16`). Without them the run still computes in bf16, as its
+config says (falling back to fp32 would make the config lie), but emulated, several times
+slower than fp32: the job warns, and ``execution.json`` records ``cpu_bf16_native: false``.
+On such a CPU, ``channels_last`` alone is the fast path.
 
 compile and gradual unfreezing. Gradual unfreezing flips ``requires_grad`` on whole blocks
 mid-run. TorchDynamo guards every parameter's ``requires_grad`` (and every module's
@@ -70,6 +82,9 @@ from torch import nn
 PRECISIONS = ("fp32", "bf16")
 _AUTOCAST_DTYPES = {"bf16": torch.bfloat16}
 FAST_KEYS = ("precision", "channels_last", "compile", "cuda_graphs")
+# The settings a run config may fix (params.yaml training.<key>) and the value that adds
+# nothing to it: today's CPU path, so the run ids made before these keys existed stay.
+RUN_CONFIG_DEFAULTS = {"precision": "fp32", "channels_last": False}
 COMPILE_CACHE_ENV = "EARLYPHASE_COMPILE_CACHE"
 # Dynamo compiles one graph per frozen set; enough for every model of the zoo, with room
 # for the train/eval switches of `freeze_bn_stats`.
@@ -83,6 +98,23 @@ def default_fast(device: torch.device) -> dict:
     return {"precision": "fp32", "channels_last": False, "compile": False, "cuda_graphs": False}
 
 
+def run_config_entries(training: dict) -> dict:
+    """The run-config entries of params.yaml's ``training`` block: ``precision`` and
+    ``channels_last``, each only when it differs from :data:`RUN_CONFIG_DEFAULTS`."""
+    entries = {key: training[key] for key, default in RUN_CONFIG_DEFAULTS.items()
+               if key in training and training[key] != default}
+    if entries.get("precision", "fp32") not in PRECISIONS:
+        raise ValueError(f"training.precision must be one of {PRECISIONS}, got {entries['precision']!r}")
+    if "channels_last" in entries:
+        entries["channels_last"] = bool(entries["channels_last"])
+    return entries
+
+
+def fixed_by_run(run_config: dict | None) -> dict:
+    """The fast-path settings ``run_config`` fixes (part of its run id)."""
+    return {key: run_config[key] for key in RUN_CONFIG_DEFAULTS if run_config and key in run_config}
+
+
 @dataclass(frozen=True)
 class FastPath:
     """Resolved execution settings of one training process."""
@@ -94,6 +126,8 @@ class FastPath:
     compile_disabled_because: str | None = field(default=None, compare=False)
     cuda_graphs: bool = False
     cuda_graphs_disabled_because: str | None = field(default=None, compare=False)
+    # bf16 on a CPU: whether it has native bf16 instructions (None: not a CPU bf16 job)
+    cpu_bf16_native: bool | None = field(default=None, compare=False)
 
     def __post_init__(self):
         if self.precision not in PRECISIONS:
@@ -101,22 +135,46 @@ class FastPath:
 
     @classmethod
     def resolve(cls, spec: dict | FastPath | None, device: torch.device, *,
-                compile_backend: str = "inductor") -> FastPath:
-        """Merge ``spec`` (keys of :data:`FAST_KEYS`; missing or ``None`` = device default)."""
+                compile_backend: str = "inductor", run_config: dict | None = None) -> FastPath:
+        """Merge ``spec`` (keys of :data:`FAST_KEYS`; missing or ``None`` = what ``run_config``
+        fixes, else the device default). A ``spec`` that contradicts ``run_config`` is refused."""
+        fixed = fixed_by_run(run_config)
         if isinstance(spec, FastPath):
-            return spec
-        spec = dict(spec or {})
-        unknown = sorted(set(spec) - set(FAST_KEYS))
-        if unknown:
-            raise ValueError(f"unknown fast-path settings {unknown}; valid: {list(FAST_KEYS)}")
-        settings = default_fast(device)
-        settings.update({k: v for k, v in spec.items() if v is not None})
-        path = cls(precision=settings["precision"], channels_last=bool(settings["channels_last"]),
-                   compile=bool(settings["compile"]), compile_backend=compile_backend,
-                   cuda_graphs=bool(settings["cuda_graphs"]))
+            path = spec
+        else:
+            spec = dict(spec or {})
+            unknown = sorted(set(spec) - set(FAST_KEYS))
+            if unknown:
+                raise ValueError(f"unknown fast-path settings {unknown}; valid: {list(FAST_KEYS)}")
+            settings = {**default_fast(device), **fixed}
+            settings.update({k: v for k, v in spec.items() if v is not None})
+            path = cls(precision=settings["precision"], channels_last=bool(settings["channels_last"]),
+                       compile=bool(settings["compile"]), compile_backend=compile_backend,
+                       cuda_graphs=bool(settings["cuda_graphs"]))
+        for key, value in fixed.items():
+            if getattr(path, key) != value:
+                raise ValueError(
+                    f"the run config fixes {key}={value!r} (it is part of the run id), but this job was "
+                    f"asked to run with {key}={getattr(path, key)!r}; drop the execution option, or change "
+                    f"training.{key} in params.yaml (a different run)")
         if path.cuda_graphs and device.type != "cuda":
             path = path.without_cuda_graphs(f"CUDA graphs need a CUDA device, this job runs on {device.type}")
+        if path.precision == "bf16" and device.type == "cpu" and path.cpu_bf16_native is None:
+            path = path.with_cpu_bf16_support()
         return path
+
+    def with_cpu_bf16_support(self) -> FastPath:
+        """Record whether this CPU has native bf16; warn when it must be emulated (slow)."""
+        from earlyphase.training.cpu_bf16 import bf16_support
+
+        support = bf16_support()
+        if not support["native"]:
+            warnings.warn(
+                f"bf16 autocast on a CPU without native bf16 instructions (AVX-512 BF16 or AMX; this one "
+                f"dispatches {support['capability']}): it runs emulated, typically several times slower than "
+                "fp32. The run keeps its bf16 precision (its config says so); for speed on this CPU use "
+                "training.precision: fp32 with training.channels_last: true", RuntimeWarning, stacklevel=3)
+        return replace(self, cpu_bf16_native=support["native"])
 
     def without_compile(self, reason: str) -> FastPath:
         return replace(self, compile=False, compile_disabled_because=reason)

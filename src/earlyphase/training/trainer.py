@@ -26,8 +26,10 @@ the loop calls at named points (:mod:`earlyphase.interventions.base`); step ``i`
 from 1 as in the paper's Algorithm 1.
 
 How the step executes (bf16 autocast, channels_last, torch.compile, fused optimizers) is
-the ``fast`` block, an execution setting like ``device`` that is not part of the run id;
-see :mod:`earlyphase.training.acceleration`. It is recorded in ``final/execution.json``.
+the ``fast`` block, an execution setting like ``device`` that is not part of the run id,
+except ``precision`` and ``channels_last`` when the run config fixes them (the CPU fast
+path, params.yaml ``training``); see :mod:`earlyphase.training.acceleration`. It is
+recorded in ``final/execution.json``.
 """
 
 from __future__ import annotations
@@ -130,7 +132,7 @@ class Trainer:
         self.config = config
         self.run_dir = Path(run_dir)
         self.device = pick_device(device)
-        self.fast = FastPath.resolve(fast, self.device)
+        self.fast = FastPath.resolve(fast, self.device, run_config=config)  # the config's precision wins
         self.interventions = build_interventions(config)  # from the config alone; no RNG drawn
         for intervention in self.interventions:
             if self.fast.compile and intervention.compile_conflict:
