@@ -67,6 +67,26 @@ def test_publish_then_rebuild_reproduces_the_tables_and_detects_an_altered_recor
     assert "plots/figure1.csv" in published.check(dest)  # a missing DVC file is reported too
 
 
+def test_a_set_published_in_part_judges_its_artifacts_and_rebuilds(tmp_path):
+    """Figure 1 and a ledger that judges only it (``--judged figure1``): Table 1's records are
+    not copied, its tests are listed as not tested yet still count in m, and the set rebuilds."""
+    root = tmp_path / "workflow"
+    config = _fake_workflow_folder(root)
+    parts = ["figure1", "claims"]
+    published.render(published._config(LAPTOP, config["paths"]["results"], ["figure1"]), parts,
+                     root / "figures" / "laptop")
+    dest = tmp_path / "published"
+    published.publish(LAPTOP, parts, dest, {"command": "part", "wall_time_s": 1.0, "date": "today"}, root=root,
+                      judged=["figure1"])
+    assert json.loads((dest / "provenance.json").read_text())["judged"] == ["figure1"]
+    copied = {p.parent.relative_to(dest / "runs").as_posix() for p in dest.glob("runs/*/*/*/final")}
+    assert copied == {run.run_id for run, _ in experiment_runs(config, "figure1")}
+    ledger = pd.read_csv(dest / "claims.csv")
+    table1 = ledger[ledger["claim"].str.startswith("table1")]
+    assert len(table1) == 4 and (table1["verdict"] == "not tested").all() and (ledger["m"] == 30).all()
+    assert published.check(dest) == []
+
+
 @pytest.mark.skipif(not (PUBLISHED_LAPTOP / "provenance.json").exists(),
                     reason="no laptop run is published in results/published/laptop")
 def test_the_published_laptop_run_rebuilds_its_tables_byte_for_byte():

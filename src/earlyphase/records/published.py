@@ -40,9 +40,12 @@ RECORD_FILES = (CONFIG, STATUS)
 COMPARED_SUFFIXES = (".tex", ".csv", ".md", ".json")
 
 
-def _config(overlays: list[str], results: Path | str | None = None) -> dict:
-    """The configuration the published run used; its records are read from ``results``."""
+def _config(overlays: list[str], results: Path | str | None = None, judged: list[str] | None = None) -> dict:
+    """The configuration the published run used; its records are read from ``results``. A set
+    published before all of its preset's runs finished names the artifacts its ledger judges."""
     config = load_params(REPO_ROOT / "params.yaml", *(REPO_ROOT / o for o in overlays))
+    if judged is not None:
+        config["experiments"]["claims"] = {**(config["experiments"].get("claims") or {}), "judged": judged}
     if results is not None:
         config["paths"] = {**config["paths"], "results": str(results)}
     return config
@@ -80,10 +83,11 @@ def git_commit() -> str:
 
 
 def publish(overlays: list[str], artifacts: list[str], dest: Path, provenance: dict,
-            root: Path = REPO_ROOT) -> None:
+            root: Path = REPO_ROOT, judged: list[str] | None = None) -> None:
     """Copy the artifacts and the records behind them from the workflow's folders (under
-    ``root``, the folder the workflow ran in) to ``dest``."""
-    config = _config(overlays)
+    ``root``, the folder the workflow ran in) to ``dest``; ``judged``: the artifacts whose
+    claims the published ledger judges (``experiments.claims.judged``), when not all."""
+    config = _config(overlays, judged=judged)
     figures = Path(root) / config["paths"]["figures"]
     config["paths"] = {**config["paths"], "results": str(Path(root) / config["paths"]["results"])}
     with atomic_dir(Path(dest)) as tmp:
@@ -102,19 +106,20 @@ def publish(overlays: list[str], artifacts: list[str], dest: Path, provenance: d
                     (run / "eval").mkdir(exist_ok=True)
                     shutil.copy2(record.evaluation_file(), run / "eval" / record.eval_path.name)
         with tempfile.TemporaryDirectory() as scratch:  # the DVC files, from the copied records
-            render(_config(overlays, tmp), artifacts, Path(scratch))
+            render(_config(overlays, tmp, judged), artifacts, Path(scratch))
             for path in dvc_files(artifacts):
                 (tmp / path).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(Path(scratch) / path, tmp / path)
         record = {"overlays": overlays, "artifacts": artifacts, "commit": git_commit(), "machine": machine(),
-                  **provenance}
+                  **({"judged": judged} if judged is not None else {}), **provenance}
         (tmp / PROVENANCE).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
 
 
 def rebuild(published: Path, out: Path) -> list[Path]:
     """Make the published artifacts again in ``out`` from the published records alone."""
     record = json.loads((Path(published) / PROVENANCE).read_text())
-    return render(_config(record["overlays"], Path(published).resolve()), record["artifacts"], Path(out))
+    config = _config(record["overlays"], Path(published).resolve(), record.get("judged"))
+    return render(config, record["artifacts"], Path(out))
 
 
 def dvc_files(artifacts: list[str]) -> list[str]:
