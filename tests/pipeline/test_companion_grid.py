@@ -109,6 +109,11 @@ def test_phase_diagram_jobs_encode_their_parameters(default_params, smoke_params
                                                  "phase_diagram": {**spec, "steps": spec["steps"] + 1}}}
     assert not set(phase_diagram.jobs(changed)) & set(jobs)
     assert set(phase_diagram.jobs(default_params)) == set(jobs)
+    # sharpness_every at its default (1) leaves the tags as they were; 0 (lambda_0 only) changes them
+    for every, same in ((1, True), (0, False)):
+        option = {**default_params, "experiments": {**default_params["experiments"],
+                                                    "phase_diagram": {**spec, "sharpness_every": every}}}
+        assert (set(phase_diagram.jobs(option)) == set(jobs)) is same
     uv = uv_model.jobs(smoke_params)
     assert len(uv) == len(smoke_params["experiments"]["uv_model"]["widths"])
     assert all(job["cs"][0] == 1.0 for job in uv.values())

@@ -49,11 +49,33 @@ def stabilization_table(config: dict, seed: int = 0) -> pd.DataFrame:
 
 
 def probe_log_table(runs: pd.DataFrame, column: str = "fisher_trace", seed: int = 0) -> pd.DataFrame:
-    """``results/tables/<experiment>_log-probes.parquet``: a probe column over steps per run."""
+    """``results/tables/<experiment>_log-probes.parquet``: a probe column over steps per run,
+    with the run's labels and parameters (not its accuracies), as the run-log table has them."""
     rng = np.random.default_rng(seed)
     steps = np.arange(0, 100, 10)
-    return pd.concat([pd.DataFrame({"run_id": run_id, "step": steps, column: rng.uniform(1, 50, len(steps))})
-                      for run_id in runs["run_id"]], ignore_index=True)
+    labels = runs.drop(columns=[c for c in ("status", "diverged_at", "id_acc", "ood_acc", "ood_cells", "val_acc")
+                                if c in runs])
+    return pd.concat([pd.DataFrame({**row, "step": steps, column: rng.uniform(1, 50, len(steps))})
+                      for row in labels.to_dict("records")], ignore_index=True)
+
+
+def phase_diagram_table(config: dict, seed: int = 0) -> pd.DataFrame:
+    """``results/tables/phase_diagram_runs.parquet``: per job and c, a loss that falls below a
+    random catapult threshold, rises above it and diverges at four times it; lambda_0 only."""
+    from earlyphase.experiments import phase_diagram
+
+    rng = np.random.default_rng(seed)
+    frames = []
+    for job in phase_diagram.jobs(config).values():
+        catapult = 2.0 ** rng.uniform(0.5, 2.5)
+        for c in job["cs"]:
+            factor = 0.9 if c < catapult else (1.5 if c < 4 * catapult else np.inf)
+            loss = [1.0 * factor**t for t in range(job["steps"] + 1)]
+            frames.append(pd.DataFrame({
+                "c": c, "step": range(job["steps"] + 1), "loss": loss, "sharpness": [5.0] + [np.nan] * job["steps"],
+                "diverged": [False] + [not np.isfinite(factor)] * job["steps"], "lambda0": 5.0, "width": job["width"],
+                "depth": job["depth"], "parameterization": job["parameterization"], "seed": job["seed"]}))
+    return pd.concat(frames, ignore_index=True)
 
 
 def probes_table(config: dict, seed: int = 0) -> pd.DataFrame:
@@ -82,7 +104,9 @@ def report_inputs(config: dict, artifact) -> list[pd.DataFrame]:
         elif table == "stabilization.parquet":
             frames.append(stabilization_table(config))
         elif table.endswith("_log-probes.parquet"):
-            frames.append(probe_log_table(frames[0]))
+            frames.append(probe_log_table(runs_table(config, table.removesuffix("_log-probes.parquet"))))
+        elif table == "phase_diagram_runs.parquet":
+            frames.append(phase_diagram_table(config))
         elif table.endswith("_runs.parquet"):
             frames.append(runs_table(config, table.removesuffix("_runs.parquet")))
         else:

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 # each arm; None selects a missing value), and what the arms' reader needs ("probe", "k", ...).
 # Optional "group": a summary claim combines the tests of one group.
 Tests = Callable[[dict], list]
-ARM_KINDS = ("runs", "probe_window", "unfreeze", "chosen_vs_random")
+ARM_KINDS = ("runs", "probe_window", "unfreeze", "chosen_vs_random", "vs_eta_star", "trend", "critical_level",
+             "critical_trend")
 
 
 @dataclass(frozen=True)
@@ -33,9 +34,15 @@ class Arms:
     ``kind`` names a reader of :mod:`earlyphase.report.claim_samples`: ``runs`` (one number
     per run, column ``metric``), ``probe_window`` (mean log probe over the early window),
     ``unfreeze`` (log probe just after vs just before each unfreezing step of a GU run),
-    ``chosen_vs_random`` (GU at Algorithm 2's k vs the mean of the random-k runs, per seed).
+    ``chosen_vs_random`` (GU at Algorithm 2's k vs the mean of the random-k runs, per seed);
+    the companion papers' forms: ``vs_eta_star`` (a run set against the LR-grid run at the
+    eta* its runs were trained from, or a share of the way to it), ``trend`` (per seed, the
+    slope of a run column against a setting), ``critical_level`` and ``critical_trend`` (a
+    critical constant of the phase diagram against a level, per initialization, or its slope
+    against log2(depth/width)); the test dicts they read are described there.
     For an "unchanged" claim the comparison arm is an accuracy in percent: its mean over the
-    paired seeds sets the equivalence margin (:func:`earlyphase.report.verdict.equivalence_margin`).
+    paired seeds sets the equivalence margin (:func:`earlyphase.report.verdict.equivalence_margin`),
+    unless the test states its own ``margin`` in the units of the difference.
     """
 
     kind: str

@@ -27,8 +27,10 @@ from earlyphase.report import claims as claims_report
 CLAIM_TESTS = "claim_tests.parquet"
 # Modules of this package that declare types, and this one: not searched for claims.
 _NOT_EXPERIMENTS = {"artifact", "claim", "claims"}
-# The ledger lists the artifacts in the paper's order (others after them, by module name).
-PAPER_ORDER = ("table1", "figure1", "figure2", "table2", "table_stabilization")
+# The ledger lists the artifacts in the paper's order, then the companion papers' (others after
+# them, by module name).
+PAPER_ORDER = ("table1", "figure1", "figure2", "table2", "table_stabilization", "fisher_table1", "fisher_onset",
+               "phase_diagram", "warm_start")
 
 
 def _claim_artifacts() -> list[tuple[Artifact, tuple[str, ...]]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 from earlyphase.experiments.artifact import Artifact
+from earlyphase.experiments.claim import Arms, Claim
 from earlyphase.report import warm_start as warm_start_report
 from earlyphase.runs import resolve_run, steps_per_epoch, total_steps, train_set_size
 
@@ -43,6 +44,25 @@ def runs(config: dict) -> list:
     return entries
 
 
+def warm_start_tests(config: dict) -> list[dict]:
+    """One test per pre-training length E > 0 (no layer reset): warm start against from scratch."""
+    spec = config["experiments"]["warm_start"]
+    if 0 not in spec["pretrain_epochs"]:
+        return []
+    return [{"setup": spec["setup"], "label": f"E = {epochs}",
+             "intervention": {"pretrain_epochs": epochs, "reset": "none"},
+             "comparison": {"pretrain_epochs": 0, "reset": "none"}}
+            for epochs in spec["pretrain_epochs"] if epochs > 0]
+
+
+WARM_START_CLAIM = Claim(
+    id="warm-start-gap", paper="Berariu et al. (seed 002)", section="Figure 2",
+    statement="A model pre-trained on half the training set, then trained on all of it, ends with lower test "
+    "accuracy than one trained from scratch for the same final budget.", metric="final test accuracy (pp)",
+    comparison="warm start vs from scratch, same seed", direction="down", tests=warm_start_tests,
+    arms=Arms("runs", "warm_start_runs.parquet", "id_acc"))
+
+
 ARTIFACTS = (
     Artifact(
         name="warm_start",
@@ -58,5 +78,6 @@ ARTIFACTS = (
             "with from-scratch training (E = 0) and variants that re-initialize blocks after pre-training."
         ),
         category="Plasticity (seed 002)",
+        claims=(WARM_START_CLAIM,),
     ),
 )

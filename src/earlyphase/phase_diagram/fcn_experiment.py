@@ -14,7 +14,9 @@ Setup (Kalra & Barkeshli 2023, Appendix A, and the authors' public training util
 * ``lambda_0`` = top Hessian eigenvalue at initialisation, ``eta = c / lambda_0``;
 * sharpness by power iteration on Hessian-vector products (20 iterations) on a fixed subset
   of ``n_sharpness`` = 4096 training examples, every ``sharpness_every`` steps; the loss is
-  recorded on the same subset every step (plus the mini-batch loss);
+  recorded on the same subset every step (plus the mini-batch loss). ``sharpness_every = 0``
+  measures ``lambda_0`` only: c_loss and c_max need the loss alone, and the sharpness of
+  every step is nearly all of a run's cost on a CPU (c_sharp is then not estimated);
 * ``T`` = 10 steps by default (the early transient window of the authors' FCN runs).
 
 A run whose subset loss exceeds ``stop_loss`` (default 1e5, the divergence threshold of
@@ -210,7 +212,8 @@ def run_fcn_phase_diagram(
                 dead = True
                 rows.append((c, t, lr, np.inf, float(batch_loss), np.inf, True))
                 continue
-            s_t = sharp(model) if t % sharpness_every == 0 or t == steps else np.nan
+            measured = sharpness_every > 0 and (t % sharpness_every == 0 or t == steps)
+            s_t = sharp(model) if measured else np.nan
             rows.append((c, t, lr, loss_t, float(batch_loss.detach()), s_t, False))
     df = pd.DataFrame(
         rows, columns=["c", "step", "lr", "loss", "batch_loss", "sharpness", "diverged"]
@@ -227,7 +230,8 @@ def run_fcn_phase_diagram(
 
 def fcn_critical_constants(df: pd.DataFrame, **kwargs) -> pd.DataFrame:
     """Per (width, depth, parameterization, seed) critical constants from the tidy runs of
-    :func:`run_fcn_phase_diagram` (sharpness steps that were not measured are dropped).
+    :func:`run_fcn_phase_diagram` (sharpness steps that were not measured are dropped; a run
+    that measured only ``lambda_0`` (``sharpness_every = 0``) has c_sharp NaN).
     ``kwargs`` go to :func:`critical_constants.critical_constants`."""
     from .critical_constants import critical_constants
 
@@ -238,7 +242,11 @@ def fcn_critical_constants(df: pd.DataFrame, **kwargs) -> pd.DataFrame:
         loss = g.pivot(index="c", columns="step", values="loss").loc[cs].to_numpy()
         sh = g.pivot(index="c", columns="step", values="sharpness").loc[cs]
         sh = sh.loc[:, sh.notna().any(axis=0)].to_numpy()
-        crit = critical_constants(cs, loss, sh, **kwargs)
+        trajectory = bool(np.isfinite(g.loc[g["step"] > 0, "sharpness"]).any())
+        # without a measured trajectory the loss stands in for the sharpness, and c_sharp is dropped
+        crit = critical_constants(cs, loss, sh if trajectory else loss, **kwargs)
+        if not trajectory:
+            crit["c_sharp"] = np.nan
         row = dict(zip(keys, key, strict=True))
         row.update({k: (bool(v) if k == "c_max_censored" else float(v)) for k, v in crit.items()})
         row["lambda0"] = float(g["lambda0"].iloc[0])

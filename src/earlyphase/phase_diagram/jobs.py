@@ -29,7 +29,7 @@ def run_fcn_job(spec: dict, data_dir: Path | str) -> pd.DataFrame:
         np.asarray(images), np.asarray(labels), spec["cs"], num_classes=spec["num_classes"],
         depth=spec["depth"], width=spec["width"], parameterization=spec["parameterization"],
         steps=spec["steps"], batch_size=spec["batch_size"], n_sharpness=spec["n_sharpness"],
-        power_iters=spec["power_iters"], seed=spec["seed"])
+        power_iters=spec["power_iters"], sharpness_every=spec.get("sharpness_every", 1), seed=spec["seed"])
     frame["dataset"] = spec["data"]["dataset"]
     return frame
 

@@ -14,6 +14,22 @@ fixed by the configuration.
 * ``chosen_vs_random``: per seed, OOD accuracy of GU at the k Algorithm 2 chose against the
   mean over the random-k runs of the same seed; ``attrs["note"]`` carries the win rate, the
   summary the paper reports.
+
+The companion papers' forms (Jastrzebski et al., Kalra & Barkeshli):
+
+* ``vs_eta_star``: the intervention runs against the LR-grid run (``row == "grid"``) at the
+  eta* they were trained from (their ``eta_star_scale`` label, the checkpoint's choice), or
+  against the point ``eta_star_share`` of the way from the ``comparison`` runs to it (0.5:
+  the midpoint, so d > 0 means "recovers more than half the gap"). Per run, the ``metric``
+  column, or with ``test["probe"]`` the log of the probe's maximum over the run's records
+  (the early peak of tr(F)).
+* ``trend``: per seed, the least-squares slope of ``metric`` against log2(1 + ``test["x"]``)
+  over the selected runs, against 0 (the Fisher penalty's onset epoch, 0 = from the start).
+* ``critical_level``: per initialization (seed), log2 of a critical constant (c_loss, c_max;
+  :mod:`earlyphase.phase_diagram.critical_constants`) at one (depth, width) point, or its mean
+  over the grid's points, against log2 of a number or of another constant of the same run.
+* ``critical_trend``: per initialization, the slope of log2 of a critical constant against
+  log2(depth / width) over the grid's points, against 0.
 """
 
 from __future__ import annotations
@@ -119,8 +135,109 @@ def chosen_vs_random_pairs(runs: pd.DataFrame, test: dict, metric: str) -> pd.Da
     return pairs
 
 
+def _run_values(frame: pd.DataFrame, test: dict, metric: str | None) -> pd.Series:
+    """Per seed, one number per run: ``metric``, or the log of the probe's peak over the run."""
+    if "probe" not in test:
+        return _one_per_seed(frame.set_index("seed")[metric], test["label"])
+    finite = frame.assign(_probe=frame[test["probe"]].where(np.isfinite(frame[test["probe"]])))  # a run-log
+    peaks = finite.groupby("run_id").agg(seed=("seed", "first"), peak=("_probe", "max"))  # has no status column
+    return _one_per_seed(_log_positive(peaks.set_index("seed")["peak"]), test["label"])
+
+
+def eta_star_rows(frame: pd.DataFrame, trained_from: pd.DataFrame) -> pd.DataFrame:
+    """The LR-grid rows at the eta* that the ``trained_from`` runs were trained from (one value
+    of their ``eta_star_scale`` label); no rows when they have none."""
+    if "eta_star_scale" not in trained_from or trained_from["eta_star_scale"].isna().all():
+        return frame.iloc[:0]
+    scales = trained_from["eta_star_scale"].dropna().unique()
+    if len(scales) != 1:
+        raise ValueError(f"runs of one claim test were trained from different eta* scales: {sorted(scales)}")
+    grid = frame[frame["row"] == "grid"]
+    return grid[np.isclose(pd.to_numeric(grid["lr_scale"]), float(scales[0]))]
+
+
+def vs_eta_star_pairs(frame: pd.DataFrame, test: dict, metric: str | None = None) -> pd.DataFrame:
+    runs = select(frame, test["intervention"])
+    at_eta_star = _run_values(eta_star_rows(frame, runs), test, metric)
+    comparison = at_eta_star
+    share = float(test.get("eta_star_share", 1.0))
+    if share < 1.0:
+        start = _run_values(select(frame, test["comparison"]), test, metric)
+        comparison = (1.0 - share) * start + share * at_eta_star  # NaN where a seed lacks either arm
+    return paired(_run_values(runs, test, metric), comparison)
+
+
+def slope(x: np.ndarray, y: np.ndarray) -> float:
+    """Least-squares slope of y on x (NaN with fewer than two distinct x)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    keep = np.isfinite(x) & np.isfinite(y)
+    x, y = x[keep], y[keep]
+    if len(np.unique(x)) < 2:
+        return np.nan
+    centred = x - x.mean()
+    return float((centred * (y - y.mean())).sum() / (centred**2).sum())
+
+
+def _slopes(frame: pd.DataFrame, xy) -> pd.Series:
+    """Per seed, the slope of y on x, where ``xy(rows of one seed) -> (x, y)``."""
+    return pd.Series({seed: slope(*xy(rows)) for seed, rows in frame.groupby("seed")}, dtype=float)
+
+
+def trend_pairs(runs: pd.DataFrame, test: dict, metric: str) -> pd.DataFrame:
+    slopes = _slopes(select(runs, test["intervention"]),
+                     lambda g: (np.log2(1.0 + pd.to_numeric(g[test["x"]])), g[metric]))
+    return paired(slopes, pd.Series(0.0, index=slopes.index))
+
+
+def _critical(trajectories: pd.DataFrame, test: dict) -> pd.DataFrame:
+    """Per (depth, width, seed): the critical constants of the selected runs."""
+    from earlyphase.phase_diagram.fcn_experiment import fcn_critical_constants
+
+    return select(fcn_critical_constants(trajectories), test.get("select", {}))
+
+
+def _spread_note(crit: pd.DataFrame, constant: str) -> str:
+    """The constant's quartiles over the initializations and points read, and how many had no
+    value on the c grid (left out of the test: e.g. no c of the grid raised the loss)."""
+    values = crit[constant].dropna()
+    note = ""
+    if len(values):
+        low, mid, high = np.quantile(values, [0.25, 0.5, 0.75])
+        note = (f"{constant}: median {mid:.3g} (25-75 %: {low:.3g}-{high:.3g}) over {len(values)} "
+                "initialization(s) x point(s)")
+    missing = len(crit) - len(values)
+    if missing:
+        note += f"{'; ' if note else ''}{missing} without a {constant} on the c grid, left out"
+    return note
+
+
+def critical_level_pairs(trajectories: pd.DataFrame, test: dict, metric=None) -> pd.DataFrame:
+    crit = _critical(trajectories, test)
+    if test.get("at"):
+        crit = select(crit, test["at"])
+    reference = test["reference"]
+    levels = np.log2(crit[reference]) if isinstance(reference, str) else np.full(len(crit), np.log2(reference))
+    crit = crit.assign(_value=np.log2(crit[test["constant"]]), _reference=levels)
+    per_seed = crit.groupby("seed")[["_value", "_reference"]].mean()  # one point, or the mean over the grid
+    pairs = paired(per_seed["_value"], per_seed["_reference"])
+    notes = [_spread_note(crit, test["constant"])]
+    if isinstance(reference, str) and crit[reference].isna().any():
+        notes.append(f"{int(crit[reference].isna().sum())} without a {reference} on the c grid, left out")
+    pairs.attrs["note"] = "; ".join(note for note in notes if note)
+    return pairs
+
+
+def critical_trend_pairs(trajectories: pd.DataFrame, test: dict, metric=None) -> pd.DataFrame:
+    crit = _critical(trajectories, test)
+    slopes = _slopes(crit, lambda g: (np.log2(g["depth"] / g["width"]), np.log2(g[test["constant"]])))
+    pairs = paired(slopes, pd.Series(0.0, index=slopes.index))
+    pairs.attrs["note"] = _spread_note(crit, test["constant"])
+    return pairs
+
+
 READERS = {"runs": run_pairs, "probe_window": probe_window_pairs, "unfreeze": unfreeze_pairs,
-           "chosen_vs_random": chosen_vs_random_pairs}
+           "chosen_vs_random": chosen_vs_random_pairs, "vs_eta_star": vs_eta_star_pairs, "trend": trend_pairs,
+           "critical_level": critical_level_pairs, "critical_trend": critical_trend_pairs}
 
 
 def paired_samples(kind: str, table: pd.DataFrame, test: dict, metric: str | None = None) -> pd.DataFrame:

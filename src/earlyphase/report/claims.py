@@ -64,9 +64,12 @@ def judge_test(row: pd.Series, tables: dict[str, pd.DataFrame], m: int) -> dict:
     """The ledger row of one tested claim test."""
     if row["table"] not in tables:
         raise ValueError(f"claim {row['claim']}: its table {row['table']} is not among the inputs {sorted(tables)}")
-    samples = paired_samples(row["kind"], tables[row["table"]], json.loads(row["test"]), row["arm_metric"] or None)
+    test = json.loads(row["test"])
+    samples = paired_samples(row["kind"], tables[row["table"]], test, row["arm_metric"] or None)
     margin = math.nan
-    if row["direction"] == UNCHANGED and len(samples):
+    if row["direction"] == UNCHANGED and "margin" in test:  # stated with the claim, in the difference's units
+        margin = float(test["margin"])
+    elif row["direction"] == UNCHANGED and len(samples):
         margin = equivalence_margin(float(samples["comparison"].mean()))
     paper = math.nan if pd.isna(row["paper_value"]) else float(row["paper_value"])
     record = judge(samples["intervention"] - samples["comparison"], row["direction"], m, paper, margin)

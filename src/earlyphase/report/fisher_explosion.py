@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from earlyphase.report._common import save_figure
+from earlyphase.report.data_names import data_names
 
 
 def early_trace(runs: pd.DataFrame, probes: pd.DataFrame) -> pd.DataFrame:
@@ -40,8 +41,9 @@ def plot_explosion(runs: pd.DataFrame, probes: pd.DataFrame, out_pdf: Path) -> p
     axes[0].set_title("tr(F) over the early phase")
     axes[0].legend(fontsize=7)
     done = points[points["status"] == "completed"]
+    data, corrupted = data_names(points)
     for ax, key, label in ((axes[1], "id_acc", "final test accuracy (%)"),
-                           (axes[2], "ood_acc", "CIFAR-10-C accuracy (%)")):
+                           (axes[2], "ood_acc", f"{corrupted} accuracy (%)")):
         for lr in lrs:
             sub = done[done["lr"] == lr]
             ax.scatter(sub["early_trF"], sub[key], color=colors[lr], s=30, label=f"η = {lr:.3g}")
@@ -52,7 +54,7 @@ def plot_explosion(runs: pd.DataFrame, probes: pd.DataFrame, out_pdf: Path) -> p
         ax.grid(alpha=0.3)
     axes[1].set_title("early tr(F) vs final accuracy")
     axes[2].set_title("... and OOD accuracy (not in the paper)")
-    fig.suptitle("Catastrophic Fisher explosion (Jastrzebski et al.): SimpleCNN, CIFAR-10 w/o aug.")
+    fig.suptitle(f"Catastrophic Fisher explosion (Jastrzebski et al.): SimpleCNN, {data} w/o aug.")
     fig.tight_layout()
     save_figure(fig, out_pdf)
     return points

@@ -1,7 +1,7 @@
 """Jastrzebski et al. (2021) Figure 3: final accuracy against the epoch the Fisher penalty starts.
 
 x: onset epoch E (0 = from the start; log-scaled with 0 drawn at the left), y: final test
-accuracy (left panel) and CIFAR-10-C accuracy (right panel, not in the paper), mean and std
+accuracy (left panel) and OOD accuracy on the corrupted test set (right panel, not in the paper), mean and std
 over seeds. Horizontal lines: eta* (best LR of the grid) and the Baseline (eta*/10, no
 penalty). The paper's finding: FP closes the gap only when applied early.
 """
@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from earlyphase.report._common import save_figure
+from earlyphase.report.data_names import data_names
 from earlyphase.report.fisher_common import grid_summary, pick_eta_star, small_lr_rows
 
 
@@ -33,8 +34,9 @@ def plot_onset(runs: pd.DataFrame, out_pdf: Path) -> pd.DataFrame:
     baseline = runs[(runs["row"] == "Baseline") & (runs["status"] == "completed")]
     small = float(small_lr_rows(runs)["lr"].iloc[0])
     xs = np.maximum(table["onset_epoch"].to_numpy(dtype=float), 0.5)  # E = 0 drawn at 0.5
+    data, corrupted = data_names(runs)
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
-    for ax, key, title in ((axes[0], "id", "test accuracy (%)"), (axes[1], "ood", "CIFAR-10-C accuracy (%)")):
+    for ax, key, title in ((axes[0], "id", "test accuracy (%)"), (axes[1], "ood", f"{corrupted} accuracy (%)")):
         ax.errorbar(xs, table[f"{key}_mean"], yerr=table[f"{key}_std"].fillna(0), marker="o", capsize=3,
                     label="FP from epoch E")
         references = ((grid.loc[eta_star, f"{key}_mean"], "tab:red", f"η* = {eta_star:.3g}"),
@@ -48,7 +50,7 @@ def plot_onset(runs: pd.DataFrame, out_pdf: Path) -> pd.DataFrame:
         ax.set_ylabel(title)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
-    fig.suptitle("Fisher penalty onset (Jastrzebski et al., Fig. 3): SimpleCNN, CIFAR-10 w/o aug.")
+    fig.suptitle(f"Fisher penalty onset (Jastrzebski et al., Fig. 3): SimpleCNN, {data} w/o aug.")
     fig.tight_layout()
     save_figure(fig, out_pdf)
     return table

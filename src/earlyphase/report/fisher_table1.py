@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from earlyphase.report._common import begin_table, end_table, paper_delta, pm, write_table
+from earlyphase.report.data_names import data_names
 from earlyphase.report.fisher_common import (
     PAPER_MAX_TRF,
     PAPER_TABLE1,
@@ -72,9 +73,11 @@ def split_text(runs: pd.DataFrame) -> str:
 
 
 def render_latex(table: pd.DataFrame, grid: pd.DataFrame, note: str = "", small_lr: str = "",
-                 split: str = "a validation split held out of the training set") -> str:
+                 split: str = "a validation split held out of the training set",
+                 data: tuple[str, str] = ("CIFAR-10", "CIFAR-10-C")) -> str:
     """One row per column of the paper's table (eta*, Baseline, GPx, GP, FP, GPr), ours and, on the
-    line below, the paper's values with our difference (a layout that fits a one-column page)."""
+    line below, the paper's values with our difference (a layout that fits a one-column page);
+    ``data``: our runs' data set and its corrupted test set (the paper's is CIFAR-10)."""
     lines = [*begin_table(__name__, "lcccc"),
              "& LR & test acc. (\\%) & OOD acc. (\\%) & max tr(F) \\\\",
              "\\midrule"]
@@ -88,12 +91,13 @@ def render_latex(table: pd.DataFrame, grid: pd.DataFrame, note: str = "", small_
     n = table["n_seeds"]
     grid_text = ", ".join(f"{r.lr:.3g}: {r.val_mean:.2f}/{r.id_mean:.2f}" if not pd.isna(r.val_mean)
                           else f"{r.lr:.3g}: diverged" for r in grid.itertuples())
-    caption = ("SimpleCNN on CIFAR-10 without augmentation (Jastrzebski et al., Table 1): final test accuracy (\\%), "
-               f"mean $\\pm$ std over $n={n.min()}$--${n.max()}$ seeds; below in italics: the paper (Table 1; "
-               "Table 4 for tr(F)) and $\\Delta$ = ours $-$ paper. "
+    paper_data = "" if data[0] == "CIFAR-10" else ", on CIFAR-10"
+    caption = (f"SimpleCNN on {data[0]} without augmentation (Jastrzebski et al., Table 1): final test accuracy "
+               f"(\\%), mean $\\pm$ std over $n={n.min()}$--${n.max()}$ seeds; below in italics: the paper (Table 1; "
+               f"Table 4 for tr(F){paper_data}) and $\\Delta$ = ours $-$ paper. "
                f"$\\eta^*$ is the point of our LR grid with the best mean validation accuracy, on {split}, "
                f"never the test set (LR: validation/test accuracy, {grid_text}); Baseline and the penalties use the "
-               f"small LR{f' ({small_lr})' if small_lr else ''}. OOD: CIFAR-10-C accuracy averaged over "
+               f"small LR{f' ({small_lr})' if small_lr else ''}. OOD: {data[1]} accuracy averaged over "
                "corruptions and severities (not reported by the paper). tr(F): maximum of the per-example "
                "Fisher trace over our probed early window (the paper's: over the whole run).")
     diverged = table[table["n_diverged"] > 0]
@@ -108,4 +112,5 @@ def render(tables: list[pd.DataFrame], out: Path, note: str = "") -> None:
     runs = tables[0]
     probes = tables[1] if len(tables) > 1 else pd.DataFrame()
     table = fisher_table(runs, probes)
-    write_table(table, render_latex(table, grid_summary(runs), note, small_lr_note(runs), split_text(runs)), out)
+    latex = render_latex(table, grid_summary(runs), note, small_lr_note(runs), split_text(runs), data_names(runs))
+    write_table(table, latex, out)

@@ -77,19 +77,31 @@ def _finish_figure(fig: plt.Figure, axes: np.ndarray, title: str, out_stem: str)
     return save_figure(fig, out_stem)
 
 
+def _curves_and_phases(table: pd.DataFrame) -> tuple[tuple, tuple]:
+    """The curves to draw and the phases between them; without a sharpness trajectory
+    (c_sharp never estimated) the two catapult phases are one band, named as such."""
+    if table["c_sharp_mean"].notna().any():
+        return CURVES, PHASES
+    curves = tuple(curve for curve in CURVES if curve[0] != "c_sharp")
+    return curves, (PHASES[0], ("catapult (sharpness not measured)", PHASES[1][1]), PHASES[3])
+
+
 def _panel(ax: plt.Axes, table: pd.DataFrame, x: str, c_range: tuple[float, float]) -> None:
     table = table.sort_values(x)
     xs = table[x].to_numpy(dtype=float)
     lo, hi = c_range
+    curves, phases = _curves_and_phases(table)
     bounds = [np.full_like(xs, lo)]
-    for key, _, _ in CURVES:
+    for key, _, _ in curves:
         bounds.append(table[f"{key}_mean"].to_numpy(dtype=float))
     bounds.append(np.full_like(xs, hi))
-    for (name, color), b0, b1 in zip(PHASES, bounds[:-1], bounds[1:], strict=True):
+    for (name, color), b0, b1 in zip(phases, bounds[:-1], bounds[1:], strict=True):
         # c_sharp may exceed c_max by one grid step; never shade an inverted band
         ax.fill_between(xs, b0, np.maximum(b0, b1), color=color, lw=0, label=name)
     palette = sns.color_palette("deep", len(CURVES))
     for (key, label, marker), color in zip(CURVES, palette, strict=True):
+        if (key, label, marker) not in curves:
+            continue
         ax.fill_between(xs, table[f"{key}_q25"], table[f"{key}_q75"], color=color, alpha=0.18, lw=0)
         ax.plot(xs, table[f"{key}_mean"], marker=marker, ms=4, lw=1.6, color=color, label=label)
     for ref in (2.0, 4.0):

@@ -2,7 +2,8 @@
 
 x: epochs of pre-training on the fixed half of the training set (0 = from scratch); y: mean
 test accuracy over the last N epochs of the full-data phase (evaluated every epoch inside the
-training job; left) and CIFAR-10-C accuracy of the final model (right; not in the paper).
+training job; left) and OOD accuracy of the final model on the corrupted test set (right; not
+in the paper).
 Layer-reset variants (blocks re-initialized after pre-training) are drawn as separate markers
 at their pre-training length. Mean and std over seeds. Also writes a CSV beside the figure.
 """
@@ -15,6 +16,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from earlyphase.report._common import save_figure, write_csv
+from earlyphase.report.data_names import data_names
 
 
 def warm_start_table(runs: pd.DataFrame, test_log: pd.DataFrame) -> pd.DataFrame:
@@ -37,8 +39,9 @@ def plot_warm_start(runs: pd.DataFrame, test_log: pd.DataFrame, out_pdf: Path) -
     plain = table[table["reset"] == "none"]
     resets = table[table["reset"] != "none"]
     markers = iter("sD^v<>ph*")
+    data, corrupted = data_names(runs)
     for ax, key, std, label in ((axes[0], "last_mean", "last_std", "test accuracy, mean of last epochs (%)"),
-                                (axes[1], "ood_mean", "ood_std", "CIFAR-10-C accuracy, final model (%)")):
+                                (axes[1], "ood_mean", "ood_std", f"{corrupted} accuracy, final model (%)")):
         ax.errorbar(plain["pretrain_epochs"], plain[key], yerr=plain[std].fillna(0), marker="o", capsize=3,
                     label="warm start (no reset)")
         scratch = plain[plain["pretrain_epochs"] == 0]
@@ -51,7 +54,7 @@ def plot_warm_start(runs: pd.DataFrame, test_log: pd.DataFrame, out_pdf: Path) -
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7)
-    fig.suptitle("Warm start vs from scratch (Berariu et al.), ResNet-18 on CIFAR-10")
+    fig.suptitle(f"Warm start vs from scratch (Berariu et al.), ResNet-18 on {data}")
     fig.tight_layout()
     save_figure(fig, out_pdf)
     return table
