@@ -63,6 +63,8 @@ def cmd_publish(args) -> int:
     provenance = {"command": args.command_line, "wall_time_s": args.wall_time_s, "date": args.date}
     if args.trained_at:
         provenance["trained_at_commit"] = args.trained_at
+    if args.note:
+        provenance["note"] = args.note
     publish(args.overlay, args.artifact, Path(args.out), provenance, judged=args.judged)
     print(f"published {', '.join(args.artifact)} and their run records to {args.out}")
     return 0
@@ -131,6 +133,7 @@ def _add_published(sub) -> None:
     p.add_argument("--wall-time-s", type=float, required=True, help="its measured wall time")
     p.add_argument("--date", required=True)
     p.add_argument("--trained-at", help="the commit the runs were trained at, when the artifacts were rendered later")
+    p.add_argument("--note", help="what a reader of the numbers must know (how the runs were made), in the README")
     p.add_argument("--judged", action="append", help="an artifact whose claims the published ledger judges, when the "
                    "preset's runs did not all finish (repeatable; the others' tests stay in m)")
     p.set_defaults(func=cmd_publish)

@@ -229,6 +229,14 @@ def _claim_sentence(claim: str, rows: pd.DataFrame, several_datasets: bool) -> s
     return f"{head} ({len(rows)} tests, {n_text}): {tally}{_power(rows)}."
 
 
+def _judged(m: int, counts: Counter) -> str:
+    """"Verdicts of the m tests", or of the part of them this set judges (the rest count in m)."""
+    judged = sum(counts.values())
+    if judged == m:
+        return f"Verdicts of the {m} tests"
+    return f"Verdicts of the {judged} tests judged here (the other {m - judged} are not judged in this set)"
+
+
 def _claims(folder: Path, link: str) -> list[str]:
     ledger = _read_ledger(folder)
     tested = ledger[ledger["verdict"] != NOT_TESTED]
@@ -238,7 +246,7 @@ def _claims(folder: Path, link: str) -> list[str]:
     tally = ", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts[v]) or "none"
     lines = [f"**Claims ledger** ([`claims.md`]({link}/claims.md), [`claims.csv`]({link}/claims.csv); "
              f"differences in points, intervention − comparison, same seed; adjusted: Bonferroni over the "
-             f"m = {m} tests of this set; by the [verdict rule](#verdict-rule)). Verdicts of the {m} tests: "
+             f"m = {m} tests of this set; by the [verdict rule](#verdict-rule)). {_judged(m, counts)}: "
              f"{tally}." + (" No test of this set is decided at its n: it neither reproduces nor contradicts a claim."
                              if set(counts) == {INCONCLUSIVE} else ""), ""]
     shown = tested[~tested["claim"].isin(SUMMARIZED)]
@@ -253,7 +261,8 @@ def _claims(folder: Path, link: str) -> list[str]:
     untested = ledger[ledger["verdict"] == NOT_TESTED]
     if not untested.empty:
         lines += ["", "Not tested in this set:", ""]
-        lines += [f"- {', '.join(rows['claim'])}: {reason}" for reason, rows in untested.groupby("reason", sort=False)]
+        lines += [f"- {', '.join(dict.fromkeys(rows['claim']))}: {reason}"
+                  for reason, rows in untested.groupby("reason", sort=False)]
     return lines
 
 
@@ -292,6 +301,8 @@ def _provenance(provenance: dict, link: str) -> str:
     if software:
         parts.append(software)
     text = f"**Provenance** ([`{PROVENANCE}`]({link}/{PROVENANCE})): " + "; ".join(parts) + "."
+    if provenance.get("note"):
+        text += f" Note: {provenance['note']}"
     if provenance.get("rerendered"):
         text += f" Re-rendered: {provenance['rerendered']}."
     return text
