@@ -30,12 +30,18 @@ from earlyphase.operations.atomic import atomic_dir, write_parquet
 from earlyphase.params import REPO_ROOT, load_params
 from earlyphase.records.aggregate import collect
 from earlyphase.records.manifest import manifest
-from earlyphase.records.run_record import CONFIG, STATUS, RunRecord
+from earlyphase.records.run_logs import collect_probes
+from earlyphase.records.run_record import CONFIG, PROBE_LOG, STATUS, RunRecord
 from earlyphase.report._common import write_csv
 from earlyphase.report.metrics import write_metrics
 
 PROVENANCE = "provenance.json"
 RECORD_FILES = (CONFIG, STATUS)
+# Tables the workflow makes from the records with a collector other than `aggregate`:
+# table -> (the experiment whose runs it reads, the collector of rule probe_table), and the
+# record files they read beyond RECORD_FILES.
+COLLECTED_TABLES = {"probes.parquet": ("probes", collect_probes)}
+TABLE_RECORD_FILES = {"probes.parquet": (PROBE_LOG,)}
 # What must come out byte-identical (figures embed dates and font subsets, so they are only remade).
 COMPARED_SUFFIXES = (".tex", ".csv", ".md", ".json")
 
@@ -52,8 +58,8 @@ def _config(overlays: list[str], results: Path | str | None = None, judged: list
 
 
 def _manifest(config: dict, table: str) -> list[dict]:
-    """The manifest the aggregate rule gets for ``<experiment>_runs.parquet``."""
-    experiment = table.removesuffix("_runs.parquet")
+    """The manifest the aggregate (or probe_table) rule gets for ``table``."""
+    experiment = COLLECTED_TABLES[table][0] if table in COLLECTED_TABLES else table.removesuffix("_runs.parquet")
     return manifest(config, experiment_runs(config, experiment), evaluated_run_ids(config))
 
 
@@ -62,7 +68,8 @@ def _table(config: dict, table: str) -> pd.DataFrame:
     any other table by aggregating its experiment's records."""
     if table == CLAIM_TESTS:
         return pd.DataFrame(declared_tests(config))
-    return collect(_manifest(config, table))
+    collector = COLLECTED_TABLES[table][1] if table in COLLECTED_TABLES else collect
+    return collector(_manifest(config, table))
 
 
 def machine() -> dict:
@@ -82,6 +89,20 @@ def git_commit() -> str:
     return result.stdout.strip() if result.returncode == 0 else "unknown"
 
 
+def _copy_records(config: dict, table: str, runs: Path) -> None:
+    """The record files of every run behind ``table`` (its probe logs too, for a probe table)."""
+    files = RECORD_FILES + (TABLE_RECORD_FILES.get(table, ()))
+    for entry in _manifest(config, table):
+        run = runs / entry["run_id"]
+        record = RunRecord(entry["final_dir"], entry["eval_path"])
+        (run / "final").mkdir(parents=True, exist_ok=True)
+        for name in files:
+            shutil.copy2(record.file(name), run / "final" / name)
+        if entry["eval_path"]:
+            (run / "eval").mkdir(exist_ok=True)
+            shutil.copy2(record.evaluation_file(), run / "eval" / record.eval_path.name)
+
+
 def publish(overlays: list[str], artifacts: list[str], dest: Path, provenance: dict,
             root: Path = REPO_ROOT, judged: list[str] | None = None) -> None:
     """Copy the artifacts and the records behind them from the workflow's folders (under
@@ -95,16 +116,9 @@ def publish(overlays: list[str], artifacts: list[str], dest: Path, provenance: d
             artifact = ARTIFACTS[name]
             for output in artifact.outputs.values():
                 shutil.copy2(figures / output, tmp / output)
-            records = [table for table in artifact.input_tables(config) if table != CLAIM_TESTS]
-            for entry in (e for table in records for e in _manifest(config, table)):
-                run = tmp / "runs" / entry["run_id"]
-                record = RunRecord(entry["final_dir"], entry["eval_path"])
-                (run / "final").mkdir(parents=True, exist_ok=True)
-                for name in RECORD_FILES:
-                    shutil.copy2(record.file(name), run / "final" / name)
-                if entry["eval_path"]:
-                    (run / "eval").mkdir(exist_ok=True)
-                    shutil.copy2(record.evaluation_file(), run / "eval" / record.eval_path.name)
+            for table in artifact.input_tables(config):
+                if table != CLAIM_TESTS:
+                    _copy_records(config, table, tmp / "runs")
         with tempfile.TemporaryDirectory() as scratch:  # the DVC files, from the copied records
             render(_config(overlays, tmp, judged), artifacts, Path(scratch))
             for path in dvc_files(artifacts):
