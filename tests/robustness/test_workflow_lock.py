@@ -4,8 +4,11 @@ unlock when the lock is stale, never under a live Snakemake process in the folde
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 from earlyphase.operations.workflow_lock import live_snakemake, unlock_stale
 
@@ -32,6 +35,20 @@ def test_a_stale_lock_is_unlocked_with_the_same_command(tmp_path):
     assert "no live Snakemake process" in out.getvalue()
 
 
+def _wait_until_running(pid: int, program: str, timeout_s: float = 30.0) -> None:
+    """Until ``pid`` runs ``program`` (its shell's command line names it) and its cwd is readable."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if program in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"):
+                os.readlink(f"/proc/{pid}/cwd")
+                return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"pid {pid} did not start {program} within {timeout_s} s")
+
+
 def test_a_live_snakemake_in_the_folder_keeps_its_lock(tmp_path):
     _lock(tmp_path)
     fake = tmp_path / "bin" / "snakemake"
@@ -43,6 +60,8 @@ def test_a_live_snakemake_in_the_folder_keeps_its_lock(tmp_path):
     here = subprocess.Popen([str(fake), "--cores", "1"], cwd=tmp_path)
     other = subprocess.Popen([str(fake)], cwd=elsewhere)
     try:
+        for process in (here, other):  # a process caught mid-exec has no readable cwd yet
+            _wait_until_running(process.pid, str(fake))
         assert live_snakemake(tmp_path) == [here.pid]
         out = io.StringIO()
         assert unlock_stale(RECORDER, tmp_path, out=out) == 0
