@@ -91,7 +91,7 @@ def git_commit() -> str:
 
 def _copy_records(config: dict, table: str, runs: Path) -> None:
     """The record files of every run behind ``table`` (its probe logs too, for a probe table)."""
-    files = RECORD_FILES + (TABLE_RECORD_FILES.get(table, ()))
+    files = RECORD_FILES + TABLE_RECORD_FILES.get(table, ())
     for entry in _manifest(config, table):
         run = runs / entry["run_id"]
         record = RunRecord(entry["final_dir"], entry["eval_path"])
