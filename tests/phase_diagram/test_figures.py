@@ -51,3 +51,26 @@ def test_fcn_figure_without_c_sharp_draws_one_catapult_band(tmp_path):
     assert [name for name, _ in phases] == ["sharpness reduction", "catapult (sharpness not measured)", "divergent"]
     pf.plot_fcn_phase_diagram(crit, str(tmp_path / "pd"))
     assert (tmp_path / "pd.png").stat().st_size > 1000
+
+
+def test_uv_reference_sits_at_the_fcn_depth_to_width_ratio_and_tends_to_the_wide_limit():
+    crit = pd.DataFrame([dict(width=w, depth=d) for d in (2, 8) for w in (64, 4096)])
+    ref = pf.uv_reference(crit, steps=10).set_index(["depth", "width"])
+    assert ref.loc[(2, 64), "uv_width"] == 64 and ref.loc[(8, 64), "uv_width"] == 16
+    assert ref.loc[(8, 4096), "uv_width"] == 1024
+    # wide two-layer linear network: the NTK barely moves, so the loss catapults at c = 2 and diverges past 4
+    # (to one step of the c grid, 2^0.02: 2.028 is the first grid point above 2)
+    assert abs(ref.loc[(2, 4096), "uv_c_loss"] - 2) < 0.03 and abs(ref.loc[(2, 4096), "uv_c_max"] - 4) < 0.05
+    # a larger depth-to-width ratio raises c_loss, as in the paper's FCNs
+    assert ref.loc[(8, 64), "uv_c_loss"] > ref.loc[(2, 64), "uv_c_loss"] > ref.loc[(2, 4096), "uv_c_loss"]
+    assert len(ref) == 4
+
+
+def test_fcn_figure_draws_the_uv_model_on_every_panel(tmp_path, monkeypatch):
+    crit = pd.DataFrame([dict(width=w, depth=d, parameterization="sp", seed=s, c_loss=2.5, c_sharp=np.nan,
+                              c_max=5.0, c_max_censored=False, lambda0=1.0)
+                         for w in (64, 256) for d in (2, 4) for s in range(2)])
+    drawn = []
+    monkeypatch.setattr(pf, "_draw_uv_reference", lambda ax, ref, x: drawn.append(sorted(ref[x])))
+    pf.plot_fcn_phase_diagram(crit, str(tmp_path / "pd"), uv=pf.uv_reference(crit, steps=10))
+    assert drawn == [[64, 256], [64, 256]]

@@ -2,7 +2,8 @@
 
 * :func:`critical_constants_table` -- average critical constants per group (width, ...).
 * :func:`plot_uv_phase_diagram` -- Figure 7: uv model, one panel per sharpness measure.
-* :func:`plot_fcn_phase_diagram` -- Figure 3-style FCN diagram against width or depth.
+* :func:`plot_fcn_phase_diagram` -- Figure 3-style FCN diagram against width or depth, with
+  the uv model's curves at the same depth-to-width ratio where given (:func:`uv_reference`).
 
 Every plot shows ``<c_loss>``, ``<c_sharp>``, ``<c_max>`` (means over initializations) with
 their 25-75 % quantile band, on a log-scaled c axis with reference lines at ``c = 2`` and
@@ -20,6 +21,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from earlyphase.phase_diagram import uv_model
 from earlyphase.phase_diagram.critical_constants import average_critical_constants
 from earlyphase.report._common import save_figure
 
@@ -51,6 +53,31 @@ def critical_constants_table(
     if variant is not None:
         df = df[df["variant"] == variant]
     return average_critical_constants(df, by=list(by))
+
+
+UV_REFERENCE_INITS = 500  # the uv model's Figure 7 count; 1 s of CPU at T = 10
+
+
+def uv_reference(crit: pd.DataFrame, steps: int, seed: int = 0) -> pd.DataFrame:
+    """The uv model's ``<c_loss>`` and ``<c_max>`` (eta = c/lambda_0) at every (depth, width)
+    of an FCN diagram, at the uv width ``n = 2 w / d``: the two-layer uv model has the FCN's
+    depth-to-width ratio there (2/n = d/w), the variable the paper's FCN diagram is read
+    against. Same early window ``T = steps`` as the FCNs; one row per (depth, width)."""
+    pairs = crit[["depth", "width"]].drop_duplicates().astype(int)
+    pairs = pairs.assign(uv_width=[max(1, round(2 * w / d)) for d, w in zip(pairs["depth"], pairs["width"], strict=True)])
+    uv = uv_model.run_uv_phase_diagram(
+        widths=sorted(set(pairs["uv_width"])), n_inits=UV_REFERENCE_INITS, steps=steps, seed=seed,
+        variants=("hessian",))
+    means = uv.groupby("width")[["c_loss", "c_max"]].mean().rename(columns=lambda c: f"uv_{c}")
+    return pairs.merge(means, left_on="uv_width", right_index=True).sort_values(["depth", "width"])
+
+
+def _draw_uv_reference(ax: plt.Axes, reference: pd.DataFrame, x: str) -> None:
+    """The uv model's curves, thin and black, over one panel's FCN curves."""
+    reference = reference.sort_values(x)
+    for key, label, ls in (("uv_c_loss", r"uv model $\langle c_{\mathrm{loss}}\rangle$ ($n = 2w/d$)", "--"),
+                           ("uv_c_max", r"uv model $\langle c_{\max}\rangle$", ":")):
+        ax.plot(reference[x], reference[key], color="k", ls=ls, lw=1.3, label=label)
 
 
 def _new_figure(n_panels: int) -> tuple[plt.Figure, np.ndarray]:
@@ -145,11 +172,12 @@ def plot_fcn_phase_diagram(
     out_stem: str,
     x: str = "width",
     dataset: str = "",
+    uv: pd.DataFrame | None = None,
 ) -> list[str]:
     """FCN phase diagram from ``fcn_critical_constants`` rows (one per seed).
 
     ``x="width"``: one panel per depth, width on the x axis; ``x="depth"``: one panel per
-    width, depth on the x axis."""
+    width, depth on the x axis. ``uv``: :func:`uv_reference`'s rows, drawn on every panel."""
     if x not in ("width", "depth"):
         raise ValueError("x must be 'width' or 'depth'")
     other = "depth" if x == "width" else "width"
@@ -162,6 +190,8 @@ def plot_fcn_phase_diagram(
     for ax, val in zip(axes, panels, strict=True):
         table = average_critical_constants(crit[crit[other] == val], by=[x])
         _panel(ax, table, x, (lo, hi))
+        if uv is not None:
+            _draw_uv_reference(ax, uv[uv[other] == val], x)
         if x == "depth":
             ax.set_xscale("linear")
         ax.set_xlabel(x)
