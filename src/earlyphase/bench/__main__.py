@@ -9,6 +9,7 @@ Examples::
     python -m earlyphase.bench --pack 1,2,4,8 --workloads resnet18-cifar  # K runs per device
     python -m earlyphase.bench --cuda-graphs --no-probes                  # captured update
     python -m earlyphase.bench --laptop --threads 2 --out laptop.json     # CPU: today vs fast path
+    python -m earlyphase.bench --paired results/fast-path-check/today results/fast-path-check/fast
 
 Without CUDA ``--quick`` is implied (width 0.25, batch 32, few steps, quick probe settings).
 See :mod:`earlyphase.bench` for what is measured and how.
@@ -34,7 +35,7 @@ from .pack import pack_throughput
 from .probe_cost import COST_MODEL_PROBES, PROBE_PRESETS, PROBES, probe_seconds
 from .reference_file import measurement, merge_measurement
 from .reference_loop import ReferenceLoop
-from .report import render
+from .report import emit, render
 from .timing import peak_memory_bytes, reset_peak_memory, seconds_per_call, train_step_flops
 from .workloads import WORKLOADS
 
@@ -91,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "today's fp32 path vs the fast path (--precision/--channels-last; default: "
                         "channels_last, plus bf16 where the CPU has native bf16), with the fp32 and bf16 "
                         "GEMM peaks measured in the same run")
+    p.add_argument("--paired", nargs=2, metavar=("TODAY", "FAST"),
+                   help="no timing: final ID/OOD accuracy of two builds of one preset's Table 1 runs "
+                        "(results folders of today's path and the fast path, make fast-path-check), "
+                        "paired by (row, seed), beside the seed-to-seed spread")
     p.add_argument("--rounds", type=int, help="--laptop: alternating timing rounds per path (full 3, quick 1)")
     p.add_argument("--threads", type=int, help="torch CPU threads")
     p.add_argument("--out", help="write the result as JSON here")
@@ -239,8 +244,22 @@ def run_laptop(args) -> dict:
             "laptop": laptop.laptop_comparison(fast, **sizes)}
 
 
+def run_paired(today: str, fast: str, out: str | None) -> dict:
+    """``--paired``: :mod:`earlyphase.bench.paired_paths` on two results folders."""
+    from . import paired_paths
+
+    paired = paired_paths.paired_differences(paired_paths.read_runs(today), paired_paths.read_runs(fast))
+    print(paired_paths.table(paired))
+    result = {"today": today, "fast": fast, "summary": paired_paths.summary(paired),
+              "pairs": paired.to_dict(orient="records")}
+    emit(result, out, echo=False)
+    return result
+
+
 def main(argv: list[str] | None = None) -> dict:
     args = build_parser().parse_args(argv)
+    if args.paired:
+        return run_paired(*args.paired, out=args.out)
     if args.laptop and args.reference_file:
         raise SystemExit("--reference-file takes the workloads' measurement, not --laptop's")
     if args.threads:
