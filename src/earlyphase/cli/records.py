@@ -86,6 +86,21 @@ def cmd_rebuild_published(args) -> int:
     return 0
 
 
+def cmd_scale_ladder(args) -> int:
+    from earlyphase.records import scale_ladder
+
+    published = Path(args.published)
+    if args.check:
+        if not scale_ladder.check(published):
+            print(f"{published / scale_ladder.FOLDER / scale_ladder.CSV} is not what the published sets give; "
+                  f"run `{scale_ladder.COMMAND}` and commit the result")
+            return 1
+        print(f"{published / scale_ladder.FOLDER / scale_ladder.CSV} matches the published sets")
+        return 0
+    print(f"scale ladder written to {scale_ladder.write(published)}")
+    return 0
+
+
 def cmd_readme_results(args) -> int:
     from earlyphase.records.readme_results import block_diff, write
 
@@ -144,6 +159,12 @@ def _add_published(sub) -> None:
     p.add_argument("--check", action="store_true",
                    help="compare the remade tables and DVC files with the published ones (figures are only remade)")
     p.set_defaults(func=cmd_rebuild_published)
+
+    p = sub.add_parser("scale-ladder", help="Table 1's GU - standard differences of every published set "
+                       "against training compute (results/published/scale-ladder)")
+    p.add_argument("--published", default="results/published", help="the folder of the published sets")
+    p.add_argument("--check", action="store_true", help="only compare the CSV with what the sets give")
+    p.set_defaults(func=cmd_scale_ladder)
 
     p = sub.add_parser("readme-results", help="write README's results section from the published records")
     p.add_argument("--readme", default="README.md", help="the README with the results markers")

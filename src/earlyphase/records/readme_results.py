@@ -27,6 +27,7 @@ import pandas as pd
 from earlyphase.experiments import ARTIFACTS
 from earlyphase.experiments.claims import CLAIM_ARTIFACTS
 from earlyphase.operations.atomic import atomic_path
+from earlyphase.records import scale_ladder
 from earlyphase.records.published import PROVENANCE
 from earlyphase.records.run_record import CONFIG, RunRecord
 from earlyphase.report.claims import NOT_TESTED
@@ -328,14 +329,49 @@ def render_set(folder: Path, link: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+LADDER_HEADER = ["set", "data set", "width", "steps", "FLOPs / run", "lr", "n", "OOD: GU − std [adjusted]", "paper",
+                 "ID: GU − std [adjusted]", "OOD std / GU"]
+
+
+def _ladder_row(r: pd.Series) -> list[str]:
+    return [r["set"], _setup_title(r["setup"]), f"{r['width']:g}", f"{int(r['total_steps']):,}",
+            f"{r['flops_per_run']:.2e}", r["lr"], str(int(r["ood_n"])),
+            f"{_signed(r['ood_diff'])} {_interval(r['ood_adj_low'], r['ood_adj_high'])}", _signed(r["ood_paper_diff"]),
+            f"{_signed(r['id_diff'])} {_interval(r['id_adj_low'], r['id_adj_high'])}",
+            f"{_plain(r['standard_ood'])} / {_plain(r['gu_ood'])}"]
+
+
+def _ladder_reading(points: pd.DataFrame) -> str:
+    """What the points show, in counts only: how many adjusted OOD intervals exclude 0, each way."""
+    up = int((points["ood_adj_low"] > 0).sum())
+    down = int((points["ood_adj_high"] < 0).sum())
+    sizes = ", ".join(f"{c:.2e}" for c in sorted(set(points["flops_per_run"])))
+    return (f"{len(points)} points at {points['flops_per_run'].nunique()} compute sizes ({sizes} FLOPs a run): the "
+            f"adjusted OOD interval lies above 0 at {up}, below 0 at {down} and holds 0 at {len(points) - up - down}.")
+
+
+def render_ladder(folder: Path, link: str) -> str:
+    """The scale ladder's part: the figure, what it shows, one line per point (:mod:`.scale_ladder`)."""
+    points = pd.read_csv(folder / scale_ladder.CSV)
+    return "\n".join([
+        "### Scale ladder: does the GU effect grow with compute?", "",
+        "Table 1's paired GU − standard differences of every published set with a Table 1, against the training "
+        "compute of one run (steps × batch × FLOPs of one image's forward and backward pass), each judged with its "
+        f"own set's adjustment (`{scale_ladder.COMMAND}` writes [`{scale_ladder.CSV}`]({link}/{scale_ladder.CSV}) "
+        f"and the figure). {_ladder_reading(points)}", "",
+        f"![Scale ladder]({link}/{scale_ladder.FIGURE}.png)", "",
+        *_table(LADDER_HEADER, [_ladder_row(r) for _, r in points.iterrows()])]) + "\n"
+
+
 # --- the block in README.md ----------------------------------------------------------------
 
 def published_sets(root: Path) -> list[Path]:
-    """The published sets under ``root``, in name order; a folder without provenance is an error."""
+    """The published sets under ``root``, in name order (the scale ladder, derived from them, is
+    not one); a folder without provenance is an error."""
     root = Path(root)
     if not root.is_dir():
         return []
-    folders = sorted(p for p in root.iterdir() if p.is_dir())
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and p.name != scale_ladder.FOLDER)
     incomplete = [p.name for p in folders if not (p / PROVENANCE).is_file()]
     if incomplete:
         raise ValueError(f"{root}: {', '.join(incomplete)} has no {PROVENANCE}; a published set needs one "
@@ -350,6 +386,9 @@ def render_block(published: Path, readme: Path) -> str:
     for folder in published_sets(published):
         link = Path(os.path.relpath(os.path.abspath(folder), base)).as_posix()
         parts.append(render_set(folder, link))
+    ladder = Path(published) / scale_ladder.FOLDER
+    if (ladder / scale_ladder.CSV).is_file():
+        parts.insert(0, render_ladder(ladder, Path(os.path.relpath(os.path.abspath(ladder), base)).as_posix()))
     if not parts:
         parts = [f"Nothing is published under `{published}` yet.\n"]
     return NOTICE + "\n\n" + "\n".join(parts)

@@ -64,7 +64,8 @@ def uv_reference(crit: pd.DataFrame, steps: int, seed: int = 0) -> pd.DataFrame:
     depth-to-width ratio there (2/n = d/w), the variable the paper's FCN diagram is read
     against. Same early window ``T = steps`` as the FCNs; one row per (depth, width)."""
     pairs = crit[["depth", "width"]].drop_duplicates().astype(int)
-    pairs = pairs.assign(uv_width=[max(1, round(2 * w / d)) for d, w in zip(pairs["depth"], pairs["width"], strict=True)])
+    uv_widths = [max(1, round(2 * w / d)) for d, w in zip(pairs["depth"], pairs["width"], strict=True)]
+    pairs = pairs.assign(uv_width=uv_widths)
     uv = uv_model.run_uv_phase_diagram(
         widths=sorted(set(pairs["uv_width"])), n_inits=UV_REFERENCE_INITS, steps=steps, seed=seed,
         variants=("hessian",))
