@@ -53,5 +53,6 @@ def test_the_readme_reads_the_ladder_by_counting_adjusted_intervals():
 
     points = pd.DataFrame({"flops_per_run": [1e12, 1e12, 4e12], "ood_adj_low": [0.5, -3.0, -9.0],
                            "ood_adj_high": [4.0, 2.0, -1.0]})
-    assert _ladder_reading(points).endswith("the adjusted OOD interval lies above 0 at 1, below 0 at 1 and holds 0 at 1.")
-    assert "3 points at 2 compute sizes" in _ladder_reading(points)
+    reading = _ladder_reading(points)
+    assert reading.endswith("the adjusted OOD interval lies above 0 at 1, below 0 at 1 and holds 0 at 1.")
+    assert "3 points at 2 compute sizes" in reading
