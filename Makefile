@@ -69,6 +69,10 @@ fast-path-check: $(VENV)/.installed fashion-mnist
 	$(PY) -m earlyphase.bench --paired results/fast-path-check/today results/fast-path-check/fast \
 	  --out results/fast-path-check/paired.json
 
+# One point of the scale ladder: make ladder-fmnist-full, ladder-fmnist-wide, ladder-mnist-w4, ladder-mnist-w2.
+ladder-%: $(VENV)/.installed fashion-mnist
+	$(call snakemake_run,--configfile config/ladder-$*.yaml)
+
 # The files are verified by their checksums when the data are prepared, wherever they come from.
 fashion-mnist:
 	@if [ ! -d $(FASHION_MNIST) ]; then \
