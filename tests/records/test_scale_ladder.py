@@ -56,3 +56,11 @@ def test_the_readme_reads_the_ladder_by_counting_adjusted_intervals():
     reading = _ladder_reading(points)
     assert reading.endswith("the adjusted OOD interval lies above 0 at 1, below 0 at 1 and holds 0 at 1.")
     assert "3 points at 2 compute sizes" in reading
+
+
+def test_the_dvc_stage_depends_on_every_point_of_the_ladder():
+    import yaml
+
+    deps = set(yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())["stages"]["scale-ladder"]["deps"])
+    sets = [p.name for p in PUBLISHED.iterdir() if (p / "table1.csv").is_file()]
+    assert deps == {f"results/published/{name}/{what}" for name in sets for what in ("table1.csv", "runs")}
