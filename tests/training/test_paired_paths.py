@@ -4,6 +4,7 @@ against its row's seed-to-seed spread on today's path."""
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from earlyphase.bench import paired_paths
 from earlyphase.bench.__main__ import main
@@ -32,6 +33,9 @@ def test_differences_and_spreads_are_the_hand_computed_ones():
     s = paired_paths.summary(paired.reset_index())
     assert s["pairs"] == 8 and not s["within_spread"]
     assert s["id_acc"]["max_abs_diff"] == pytest.approx(3.0) and s["ood_acc"]["mean_diff"] == pytest.approx(-1 / 8)
+    ood = np.array([0, 0, 0, -1, 0, 0, 0, 0], dtype=float)  # fast - today, in (row, seed) order
+    low, high = stats.t.interval(0.95, len(ood) - 1, loc=ood.mean(), scale=stats.sem(ood))
+    assert (s["ood_acc"]["ci_low"], s["ood_acc"]["ci_high"]) == (pytest.approx(low), pytest.approx(high))
 
 
 def test_identical_paths_pass_and_unmatched_builds_are_refused():

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from earlyphase.report.verdict import t_interval
+
 METRICS = ("id_acc", "ood_acc")
 RUNS_TABLE = Path("tables") / "table1_runs.parquet"
 
@@ -50,12 +52,14 @@ def paired_differences(today: pd.DataFrame, fast: pd.DataFrame) -> pd.DataFrame:
 
 
 def summary(paired: pd.DataFrame) -> dict:
-    """Mean and largest |difference| per metric, beside the smallest spread of any row."""
+    """Mean difference with its 95 % t interval (a shift the path causes on average) and the
+    largest |difference| per metric, beside the smallest spread of any row."""
     out = {"pairs": len(paired), "within_spread": bool(paired[[f"{m}_within" for m in METRICS]].all().all())}
     for metric in METRICS:
         diff = paired[f"{metric}_diff"]
-        out[metric] = {"mean_diff": float(diff.mean()), "max_abs_diff": float(diff.abs().max()),
-                       "min_spread": float(paired[f"{metric}_spread"].min())}
+        low, high = t_interval(float(diff.mean()), float(diff.std(ddof=1)), len(diff), 0.05)
+        out[metric] = {"mean_diff": float(diff.mean()), "ci_low": low, "ci_high": high,
+                       "max_abs_diff": float(diff.abs().max()), "min_spread": float(paired[f"{metric}_spread"].min())}
     return out
 
 
@@ -70,7 +74,9 @@ def table(paired: pd.DataFrame) -> str:
                      f"{r.ood_acc_fast:>9.2f} {r.ood_acc_diff:>+6.2f} {r.ood_acc_spread:>6.2f}")
     s = summary(paired)
     verdict = "within" if s["within_spread"] else "NOT within"
-    lines.append(f"{s['pairs']} pairs; every fast - today difference is {verdict} its row's seed-to-seed spread "
-                 f"(ID: mean {s['id_acc']['mean_diff']:+.2f}, largest |diff| {s['id_acc']['max_abs_diff']:.2f}; "
-                 f"OOD: mean {s['ood_acc']['mean_diff']:+.2f}, largest |diff| {s['ood_acc']['max_abs_diff']:.2f})")
+    lines.append(f"{s['pairs']} pairs; every fast - today difference is {verdict} its row's seed-to-seed spread")
+    for metric, name in (("id_acc", "ID"), ("ood_acc", "OOD")):
+        m = s[metric]
+        lines.append(f"{name}: mean difference {m['mean_diff']:+.2f} [95% {m['ci_low']:+.2f}, {m['ci_high']:+.2f}], "
+                     f"largest |difference| {m['max_abs_diff']:.2f}")
     return "\n".join(lines)
