@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import tempfile
@@ -25,12 +26,13 @@ from pathlib import Path
 import pandas as pd
 
 from earlyphase.experiments import ARTIFACTS, evaluated_run_ids, experiment_runs
+from earlyphase.experiments import phase_diagram as phase_diagram_experiment
 from earlyphase.experiments.claims import CLAIM_TESTS, declared_tests
 from earlyphase.operations.atomic import atomic_dir, write_parquet
 from earlyphase.params import REPO_ROOT, load_params
 from earlyphase.records.aggregate import collect
 from earlyphase.records.manifest import manifest
-from earlyphase.records.run_logs import collect_probes
+from earlyphase.records.run_logs import collect_logs, collect_probes
 from earlyphase.records.run_record import CONFIG, PROBE_LOG, STATUS, RunRecord
 from earlyphase.report._common import write_csv
 from earlyphase.report.metrics import write_metrics
@@ -39,9 +41,15 @@ PROVENANCE = "provenance.json"
 RECORD_FILES = (CONFIG, STATUS)
 # Tables the workflow makes from the records with a collector other than `aggregate`:
 # table -> (the experiment whose runs it reads, the collector of rule probe_table), and the
-# record files they read beyond RECORD_FILES.
+# record files they read beyond RECORD_FILES. Rule run_log_table's `<experiment>_log-<log>.parquet`
+# tables (per-run logs: tr(F) trajectories, the warm start's test log) are read by RUN_LOG_TABLE.
 COLLECTED_TABLES = {"probes.parquet": ("probes", collect_probes)}
 TABLE_RECORD_FILES = {"probes.parquet": (PROBE_LOG,)}
+RUN_LOG_TABLE = re.compile(r"(?P<experiment>\w+)_log-(?P<log>probes|test_log)\.parquet")
+# Tables of jobs that are not training runs (rule phase_diagram_table): table -> the jobs'
+# folder under paths.results and the experiment module listing their tags; the folder's
+# files are the records, published as they are.
+JOB_TABLES = {"phase_diagram_runs.parquet": ("phase_diagram/fcn", phase_diagram_experiment)}
 # What must come out byte-identical (figures embed dates and font subsets, so they are only remade).
 COMPARED_SUFFIXES = (".tex", ".csv", ".md", ".json")
 
@@ -57,17 +65,41 @@ def _config(overlays: list[str], results: Path | str | None = None, judged: list
     return config
 
 
+def _experiment(table: str) -> str:
+    if table in COLLECTED_TABLES:
+        return COLLECTED_TABLES[table][0]
+    log_table = RUN_LOG_TABLE.fullmatch(table)
+    return log_table["experiment"] if log_table else table.removesuffix("_runs.parquet")
+
+
+def _record_files(table: str) -> tuple[str, ...]:
+    """The record files of a run that ``table`` reads."""
+    log_table = RUN_LOG_TABLE.fullmatch(table)
+    return RECORD_FILES + TABLE_RECORD_FILES.get(table, ()) + ((f"{log_table['log']}.parquet",) if log_table else ())
+
+
 def _manifest(config: dict, table: str) -> list[dict]:
-    """The manifest the aggregate (or probe_table) rule gets for ``table``."""
-    experiment = COLLECTED_TABLES[table][0] if table in COLLECTED_TABLES else table.removesuffix("_runs.parquet")
-    return manifest(config, experiment_runs(config, experiment), evaluated_run_ids(config))
+    """The manifest the aggregate (probe_table, run_log_table) rule gets for ``table``."""
+    return manifest(config, experiment_runs(config, _experiment(table)), evaluated_run_ids(config))
+
+
+def _job_files(config: dict, table: str) -> list[Path]:
+    """The job outputs a job table concatenates, in the rule's order (sorted tags)."""
+    folder, experiment = JOB_TABLES[table]
+    return [Path(config["paths"]["results"]) / folder / f"{tag}.parquet" for tag in sorted(experiment.jobs(config))]
 
 
 def _table(config: dict, table: str) -> pd.DataFrame:
     """A report input as the workflow makes it: the claims' test list from the configuration,
-    any other table by aggregating its experiment's records."""
+    a job table by concatenating its jobs' outputs, any other table by collecting its
+    experiment's records."""
     if table == CLAIM_TESTS:
         return pd.DataFrame(declared_tests(config))
+    if table in JOB_TABLES:
+        return pd.concat([pd.read_parquet(path) for path in _job_files(config, table)], ignore_index=True)
+    log_table = RUN_LOG_TABLE.fullmatch(table)
+    if log_table:
+        return collect_logs(_manifest(config, table), f"{log_table['log']}.parquet")
     collector = COLLECTED_TABLES[table][1] if table in COLLECTED_TABLES else collect
     return collector(_manifest(config, table))
 
@@ -89,15 +121,24 @@ def git_commit() -> str:
     return result.stdout.strip() if result.returncode == 0 else "unknown"
 
 
-def _copy_records(config: dict, table: str, runs: Path) -> None:
-    """The record files of every run behind ``table`` (its probe logs too, for a probe table)."""
-    files = RECORD_FILES + TABLE_RECORD_FILES.get(table, ())
+def _copy_records(config: dict, table: str, dest: Path) -> None:
+    """The record files of every run behind ``table`` (its logs too, for a log table), or the
+    job outputs of a job table, into the published folder ``dest``."""
+    if table in JOB_TABLES:
+        results = Path(config["paths"]["results"])
+        for path in _job_files(config, table):
+            (dest / path.relative_to(results)).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, dest / path.relative_to(results))
+        return
+    runs = dest / "runs"
+    files = _record_files(table)
     for entry in _manifest(config, table):
         run = runs / entry["run_id"]
         record = RunRecord(entry["final_dir"], entry["eval_path"])
         (run / "final").mkdir(parents=True, exist_ok=True)
         for name in files:
-            shutil.copy2(record.file(name), run / "final" / name)
+            if name in RECORD_FILES or record.has(name):  # a run may have no log of its own
+                shutil.copy2(record.file(name), run / "final" / name)
         if entry["eval_path"]:
             (run / "eval").mkdir(exist_ok=True)
             shutil.copy2(record.evaluation_file(), run / "eval" / record.eval_path.name)
@@ -118,7 +159,7 @@ def publish(overlays: list[str], artifacts: list[str], dest: Path, provenance: d
                 shutil.copy2(figures / output, tmp / output)
             for table in artifact.input_tables(config):
                 if table != CLAIM_TESTS:
-                    _copy_records(config, table, tmp / "runs")
+                    _copy_records(config, table, tmp)
         with tempfile.TemporaryDirectory() as scratch:  # the DVC files, from the copied records
             render(_config(overlays, tmp, judged), artifacts, Path(scratch))
             for path in dvc_files(artifacts):

@@ -144,6 +144,9 @@ def _what_ran(folder: Path, provenance: dict, records: list[RunRecord]) -> str:
                       for name, group in _setups(records).items())
     if not records:
         runs = "no run records"
+    jobs = sorted((folder / "phase_diagram").glob("**/*.parquet"))
+    if jobs:  # jobs that are not training runs (:data:`earlyphase.records.published.JOB_TABLES`)
+        runs += f"; {len(jobs)} FCN phase-diagram jobs (one per depth, width and initialization)"
     where = ""
     if provenance.get("wall_time_s") is not None:
         where = f"; wall time {_duration(provenance['wall_time_s'])}"
@@ -314,7 +317,8 @@ def render_set(folder: Path, link: str) -> str:
     folder = Path(folder)
     provenance = json.loads((folder / PROVENANCE).read_text())
     records = _runs(folder)
-    what = ", ".join(_setup_title(name) for name in _setups(records)) or "no training runs"
+    what = ", ".join([_setup_title(name) for name in _setups(records)]
+                     + (["FCN phase diagram"] if (folder / "phase_diagram").is_dir() else [])) or "no training runs"
     lines = [f"### {folder.name}: {what}", "", _what_ran(folder, provenance, records), ""]
     if (folder / "table1.csv").exists():
         lines += [*_table1(folder), ""]
