@@ -100,3 +100,19 @@ def test_every_published_set_rebuilds_byte_for_byte(folder):
     """Each published folder's tables, ledgers and DVC files come back from its records alone
     (claims-mnist-figures also rebuilds Figure 2's probe table from the runs' probe logs)."""
     assert published.check(REPO_ROOT / "results" / "published" / folder) == []
+
+
+def test_a_check_compares_tables_without_drawing_figures(tmp_path):
+    """save_figure writes its two files, except inside tables_only (what check uses)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from earlyphase.report._common import save_figure, tables_only
+
+    with tables_only():
+        paths = save_figure(plt.figure(), tmp_path / "skipped")
+    assert [Path(p).name for p in paths] == ["skipped.pdf", "skipped.png"] and not list(tmp_path.iterdir())
+    save_figure(plt.figure(), tmp_path / "drawn")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["drawn.pdf", "drawn.png"]

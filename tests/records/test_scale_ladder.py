@@ -64,3 +64,10 @@ def test_the_dvc_stage_depends_on_every_point_of_the_ladder():
     deps = set(yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())["stages"]["scale-ladder"]["deps"])
     sets = [p.name for p in PUBLISHED.iterdir() if (p / "table1.csv").is_file()]
     assert deps == {f"results/published/{name}/{what}" for name in sets for what in ("table1.csv", "runs")}
+
+
+def test_rebuild_published_on_the_ladder_checks_it_against_its_sibling_sets(capsys):
+    from earlyphase.cli import main
+
+    assert main(["rebuild-published", str(PUBLISHED / scale_ladder.FOLDER), "--check"]) == 0
+    assert "matches the published sets" in capsys.readouterr().out

@@ -141,3 +141,21 @@ def test_a_margin_stated_with_the_test_replaces_the_accuracy_margin():
     record = judge_test(row, {"pd.parquet": _trajectories(POINTS)}, m=1)
     # both initializations have c_loss = 2 at (2, 64): d = 0, 0, an interval of zero width inside +-0.5
     assert record["margin"] == 0.5 and record["mean_diff"] == 0.0 and record["verdict"] == REPRODUCED
+
+
+def test_the_critical_constants_of_one_table_are_computed_once_for_all_its_tests(monkeypatch):
+    from earlyphase.phase_diagram import fcn_experiment
+    from earlyphase.report import claim_samples
+
+    monkeypatch.setattr(claim_samples, "_CRITICAL_CACHE", {})  # nothing from the tests before
+    calls = []
+    original = fcn_experiment.fcn_critical_constants
+    monkeypatch.setattr(fcn_experiment, "fcn_critical_constants", lambda df: calls.append(len(df)) or original(df))
+    level = {"label": "level", "select": {}, "at": {"depth": 4, "width": 16}, "constant": "c_loss", "reference": 2.0}
+    trend = {"label": "trend", "select": {"parameterization": "sp"}, "constant": "c_loss"}
+    first = paired_samples("critical_level", _trajectories(POINTS), level)
+    paired_samples("critical_trend", _trajectories(POINTS), trend)  # the same content, a new frame
+    again = paired_samples("critical_level", _trajectories(POINTS), level)
+    assert len(calls) == 1 and _differences(again) == _differences(first)
+    changed = paired_samples("critical_level", _trajectories({**POINTS, (4, 16, 1): (32.0, 64.0)}), level)
+    assert len(calls) == 2 and list(changed.index) == [0]  # another table is computed afresh

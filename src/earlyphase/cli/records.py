@@ -71,8 +71,12 @@ def cmd_publish(args) -> int:
 
 
 def cmd_rebuild_published(args) -> int:
+    from earlyphase.records import scale_ladder
     from earlyphase.records.published import check, rebuild
 
+    if Path(args.folder).resolve().name == scale_ladder.FOLDER:  # derived from its sibling sets, remade in place
+        args.published = str(Path(args.folder).resolve().parent)
+        return cmd_scale_ladder(args)
     if args.check:
         differing = check(Path(args.folder))
         if differing:

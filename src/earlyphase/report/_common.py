@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,18 +11,32 @@ import pandas as pd
 
 from earlyphase.operations.atomic import atomic_path
 
+_WRITE_FIGURES = contextvars.ContextVar("write_figures", default=True)
+
+
+@contextlib.contextmanager
+def tables_only() -> Iterator[None]:
+    """Within it, :func:`save_figure` writes nothing: for a check that compares the tables a
+    render makes and never its figures (rasterizing them is most of a published set's check)."""
+    token = _WRITE_FIGURES.set(False)
+    try:
+        yield
+    finally:
+        _WRITE_FIGURES.reset(token)
+
 
 def save_figure(figure, out_stem: Path | str) -> list[str]:
     """Write ``<out_stem>.pdf`` and ``.png`` atomically (``out_stem`` may also be the .pdf
-    path), close the figure and return the two paths."""
+    path), close the figure and return the two paths (not written under :func:`tables_only`)."""
     import matplotlib.pyplot as plt
 
     out_stem = Path(out_stem)
     paths = []
     for suffix in (".pdf", ".png"):
         path = out_stem.with_suffix(suffix)
-        with atomic_path(path) as tmp:
-            figure.savefig(tmp, format=suffix[1:], bbox_inches="tight", dpi=200)
+        if _WRITE_FIGURES.get():
+            with atomic_path(path) as tmp:
+                figure.savefig(tmp, format=suffix[1:], bbox_inches="tight", dpi=200)
         paths.append(str(path))
     plt.close(figure)
     return paths

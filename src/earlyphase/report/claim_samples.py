@@ -34,6 +34,8 @@ The companion papers' forms (Jastrzebski et al., Kalra & Barkeshli):
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pandas as pd
 
@@ -189,11 +191,25 @@ def trend_pairs(runs: pd.DataFrame, test: dict, metric: str) -> pd.DataFrame:
     return paired(slopes, pd.Series(0.0, index=slopes.index))
 
 
-def _critical(trajectories: pd.DataFrame, test: dict) -> pd.DataFrame:
-    """Per (depth, width, seed): the critical constants of the selected runs."""
+_CRITICAL_CACHE: dict[bytes, pd.DataFrame] = {}
+
+
+def _critical_constants(trajectories: pd.DataFrame) -> pd.DataFrame:
+    """fcn_critical_constants, once per distinct table: a ledger's phase-diagram tests all read
+    the same trajectories (keyed by a hash of their content, not by the frame object)."""
     from earlyphase.phase_diagram.fcn_experiment import fcn_critical_constants
 
-    return select(fcn_critical_constants(trajectories), test.get("select", {}))
+    key = hashlib.sha256(pd.util.hash_pandas_object(trajectories).to_numpy().tobytes()
+                         + repr(list(trajectories.columns)).encode()).digest()
+    if key not in _CRITICAL_CACHE:
+        _CRITICAL_CACHE.clear()  # one table at a time is all a ledger needs
+        _CRITICAL_CACHE[key] = fcn_critical_constants(trajectories)
+    return _CRITICAL_CACHE[key].copy()  # callers may add columns
+
+
+def _critical(trajectories: pd.DataFrame, test: dict) -> pd.DataFrame:
+    """Per (depth, width, seed): the critical constants of the selected runs."""
+    return select(_critical_constants(trajectories), test.get("select", {}))
 
 
 def _spread_note(crit: pd.DataFrame, constant: str) -> str:
